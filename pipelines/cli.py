@@ -1,0 +1,113 @@
+"""The `fundguard` command: thin wiring from the command line to the library functions.
+
+Exit status (the contract's): 0 done; 2 the input broke the contract (a report names the table,
+column, rule and example rows); 64 a usage error; 1 any other fault, with what to do about it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from pipelines.settings import load_settings
+
+EXIT_CONTRACT = 2
+EXIT_USAGE = 64
+EXIT_FAULT = 1
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="fundguard: find fraud, waste and abuse in medical-insurance claims (医保基金监管).")
+
+
+class Fault(Exception):
+    """A failure that is not the input's fault; the message says what to do."""
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option(help="folder to write the synthetic dataset into (replaced whole)")],
+    scale: Annotated[Optional[str], typer.Option(help="tiny | small | city")] = None,
+    months: Annotated[Optional[int], typer.Option(help="months of claims (default: the scale's)")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="random seed; same seed, same bytes")] = None,
+    format: Annotated[str, typer.Option("--format", help="parquet | csv")] = "parquet",
+    start: Annotated[Optional[str], typer.Option(help="first month, YYYY-MM")] = None,
+) -> None:
+    """Write a synthetic pooling region in the shape of the claims contract, with labels and truth."""
+    from synthetic.generate import generate as run
+    from synthetic.population import SCALES
+
+    gen = load_settings().generator
+    scale = scale or gen.scale
+    if scale not in SCALES:
+        raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
+    if format not in ("parquet", "csv"):
+        raise typer.BadParameter("format must be parquet or csv", param_hint="--format")
+    result = run(out, scale=scale, months=months or gen.months, seed=seed if seed is not None else gen.seed,
+                 fmt=format, start=start or gen.start)
+    counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
+    typer.echo(f"wrote a {scale} synthetic region to {out} ({result.periods[0]}..{result.periods[-1]}): {counts}")
+
+
+@app.command()
+def validate(
+    data: Annotated[Path, typer.Option(help="dataset folder (providers, insured, catalog, claims, claim_items)")],
+    labels: Annotated[Optional[Path], typer.Option(help="labels CSV to check as well")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="where to write the JSON report")] = None,
+) -> None:
+    """Check a dataset against the claims contract; exit 2 with a report on any violation."""
+    _validate_or_exit(data, labels, report)
+
+
+def _validate_or_exit(data: Path, labels: Path | None, report: Path | None) -> None:
+    from data_contracts.validate import validate_dataset
+
+    settings = load_settings()
+    result = validate_dataset(data, labels_path=labels)
+    report = report or settings.reports_dir / f"validation_{data.resolve().name}.json"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    tmp = report.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
+    tmp.replace(report)
+    typer.echo(result.to_text())
+    typer.echo(f"report: {report}")
+    if not result.ok:
+        raise typer.Exit(EXIT_CONTRACT)
+
+
+@app.command()
+def demo(
+    data: Annotated[Path, typer.Option(help="where the synthetic dataset goes")] = Path("data/demo"),
+    scale: Annotated[str, typer.Option(help="tiny | small | city")] = "small",
+    fresh: Annotated[bool, typer.Option(help="regenerate even if the data is already there")] = False,
+) -> None:
+    """Run the whole job on built-in synthetic data: generate, then validate."""
+    if fresh or not (data / "manifest.json").exists():
+        generate(out=data, scale=scale, months=None, seed=None, format="parquet", start=None)
+    else:
+        typer.echo(f"using the synthetic data already in {data} (--fresh to regenerate)")
+    _validate_or_exit(data, data / "labels.csv", None)
+    typer.echo("\nThe data passed its contract. Training and scoring are not built yet, so the demo "
+               "ends here after validation.")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point with the contract's exit codes (click's own usage errors would be 2)."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(130)
+    except (Fault, OSError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAULT)
+    except Exception as exc:
+        if not (hasattr(exc, "show") and hasattr(exc, "exit_code")):  # not a click usage error
+            raise
+        exc.show()
+        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
