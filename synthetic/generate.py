@@ -94,7 +94,7 @@ def _month_batch(rng, world, plants, m: int, start: np.datetime64, season_phase:
     month_start = (start.astype("datetime64[M]") + m).astype("datetime64[D]")
     days = month_days(month_start)
     moy = int(str(month_start)[5:7])
-    season = 1.0 + 0.25 * np.cos(2 * np.pi * (moy - 1) / 12)
+    season = 1.0 + 0.35 * np.cos(2 * np.pi * (moy - 1) / 12)
     honest = Batch.concat([outpatient_month(rng, world, days, season), pharmacy_month(rng, world, days),
                            inpatient_month(rng, world, days, season)])
     extra = {}

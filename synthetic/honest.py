@@ -51,7 +51,7 @@ def choose_provider(rng, world: World, district: np.ndarray, kind: np.ndarray, o
 def diagnoses_for(rng, world: World, person: np.ndarray, season: float) -> np.ndarray:
     pers = world.pers
     out = np.empty(len(person), dtype=np.int64)
-    base = np.array([d[4] for d in DIAGNOSES]) * np.where([d[1] == "resp" for d in DIAGNOSES], season, 1.0)
+    base = np.array([d[4] for d in DIAGNOSES]) * np.where([d[1] == "resp" for d in DIAGNOSES], season ** 1.5, 1.0)
     female, age = pers.female[person], pers.age[person]
     band = np.digitize(age, [18, 45, 60])
     for f in (False, True):
