@@ -260,9 +260,14 @@ def _stay_care(rng, world: World, idx, drg, day_claim, stay_day, admit, los) -> 
 def assemble(world, person, provider, doctor, setting, admit, discharge, settle, dx, drg, tag,
               line_claim, item, qty, day=None) -> Batch:
     n = len(person)
+    day = admit[line_claim] if day is None else day
+    # one line per item and day: honest systems add up repeats of an item into its quantity
+    key = (line_claim.astype(np.int64) << 26) | (day.astype(np.int64) << 10) | item
+    _, first = np.unique(key, return_index=True)
+    first = np.sort(first)
+    line_claim, item, qty, day = line_claim[first], item[first], qty[first], day[first].astype(np.int64)
     order = np.argsort(line_claim, kind="stable")
-    line_claim, item, qty = line_claim[order], item[order], qty[order]
-    day = (admit[line_claim] if day is None else day[order]).astype(np.int64)
+    line_claim, item, qty, day = line_claim[order], item[order], qty[order], day[order]
     as_arr = lambda v, dt=np.int64: np.broadcast_to(np.asarray(v, dtype=dt), n).copy()  # noqa: E731
     return Batch(person=person.astype(np.int64), provider=provider.astype(np.int64),
                  doctor=doctor.astype(np.int64), setting=as_arr(setting), admit=admit.astype(np.int64),
