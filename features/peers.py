@@ -1,0 +1,52 @@
+"""Peer groups of providers and every measure relative to its peers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from features.schema import peer_pct, peer_ratio
+
+LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级"}
+
+
+def peer_groups(providers: pd.DataFrame, ids: pd.Index, min_size: int = 5) -> pd.Series:
+    """provider type x level, narrowed to the region where that group has at least `min_size` members."""
+    p = providers.reindex(ids)
+    level = p["level"].astype("Float64")
+    base = np.where(level.isna().to_numpy(), p["provider_type"].to_numpy(),
+                    p["provider_type"].astype(str) + "-L" + level.fillna(0).astype(int).astype(str))
+    base = pd.Series(base, index=ids)
+    regional = base + "@" + p["region"].astype(str)
+    big = regional.map(regional.value_counts()) >= min_size
+    return regional.where(big, base).rename("peer_group")
+
+
+def peer_group_label(group: str, lang: str = "en") -> str:
+    """'hospital-L2@330102' -> '二级 hospitals in 330102' (for reasons shown to people)."""
+    base, _, region = group.partition("@")
+    kind, _, level = base.partition("-L")
+    zh_kind = {"hospital": "医院", "clinic": "诊所", "pharmacy": "药店"}.get(kind, kind)
+    lvl = LEVEL_ZH.get(int(level), "") if level else ""
+    if lang == "zh":
+        return f"{region + '区县' if region else ''}{lvl}{zh_kind}"
+    return f"{lvl + ' ' if lvl else ''}{kind}s" + (f" in {region}" if region else "")
+
+
+def peer_medians(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    return table.groupby(groups).transform("median")
+
+
+def peer_relative(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
+    """Ratio to the peer median and percentile within the peer group, for every column of `table`.
+
+    The ratio adds a small floor (1% of the column's overall mean magnitude) to both sides, so a
+    zero median gives a large but finite ratio instead of infinity.
+    """
+    median = peer_medians(table, groups)
+    floor = table.abs().mean() * 0.01 + 1e-9
+    ratio = ((table + floor) / (median + floor)).clip(-1e6, 1e6)
+    pct = table.groupby(groups).rank(pct=True, method="average")
+    ratio.columns = [peer_ratio(c) for c in table.columns]
+    pct.columns = [peer_pct(c) for c in table.columns]
+    return pd.concat([ratio, pct], axis=1)
