@@ -14,19 +14,20 @@ PATTERNS: dict[int, tuple[str, str, tuple[str, ...], float]] = {
     4: ("phantom_swipes", "provider", ("CPRIV", "CPUB", "PH"), 0.02),
     5: ("identical_amounts", "provider", ("CPRIV", "HP"), 0.05),
     7: ("sex_mismatch", "provider", ("CPUB", "CPRIV", "H1"), 0.02),
-    8: ("unbundling", "provider", ("H2", "H3"), 0.25),
-    9: ("duplicate_billing", "provider", ("H1", "H2", "HP"), 0.05),
+    8: ("unbundling", "provider", ("H2", "H3"), 0.08),
+    9: ("duplicate_billing", "provider", ("H1", "HP"), 0.05),
     10: ("over_price", "provider", ("CPRIV", "HP", "H1"), 0.03),
-    12: ("over_testing", "provider", ("H2", "HP", "H1"), 0.06),
+    12: ("over_testing", "provider", ("HP", "H1"), 0.06),
     13: ("ghost_stay", "provider", ("H1", "HP"), 0.06),
     14: ("group_admission", "provider", ("HP",), 0.04),
-    16: ("split_admission", "provider", ("H1", "H2", "HP"), 0.05),
+    16: ("split_admission", "provider", ("H1", "HP"), 0.05),
     20: ("volume_vs_size", "provider", ("CPRIV", "HP"), 0.04),
     1: ("card_misuse", "person", (), 0.003),
     21: ("drug_resale", "person", (), 0.002),
 }
 NEVER_LABELLED = 12  # over-testing: no inspection ever records it; only the anomaly model can see it
 MIN_COUNT = {"tiny": 1, "small": 2, "city": 2}
+FEW_BIG = {8}  # patterns of the few big hospitals: one carrier is enough at small scales
 
 
 def pattern_name(no: int) -> str:
@@ -60,7 +61,8 @@ def select_plants(rng, world: World, scale_name: str, months: int) -> list[Plant
                                   & (world.prov.lookalike == ""))
             if no in (13,):
                 pool = pool[world.prov.beds[pool] > 0]
-            want = max(minimum + (no == NEVER_LABELLED and scale_name != "tiny"), round(prevalence * len(pool)))
+            least = 1 if no in FEW_BIG else minimum + (no == NEVER_LABELLED and scale_name != "tiny")
+            want = max(least, round(prevalence * len(pool)))
         else:
             pool = np.flatnonzero((world.pers.region >= 0) & (world.pers.age >= 18) & ~used_pers)
             want = max(3 * minimum, round(prevalence * len(pool)))

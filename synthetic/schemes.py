@@ -152,8 +152,8 @@ def over_price(rng, world: World, e: int, x: float, days, honest: Batch) -> None
 def over_testing(rng, world: World, e: int, x: float, days, honest: Batch) -> None:
     """#12: the same test repeated within a day, redundant pairs, imaging on mild cases."""
     claims = _claims_at(honest, e, OUTPATIENT)
-    claims = claims[rng.random(len(claims)) < 0.25 + 0.5 * x]
-    tests = np.array([world.cat.idx(c) for c in ("S0025", "S0025", "S0026", "S0027", "S0020")])
+    claims = claims[rng.random(len(claims)) < 0.15 + 0.35 * x]
+    tests = np.array([world.cat.idx(c) for c in ("S0025", "S0025", "S0026", "S0027")])
     items = np.tile(tests, len(claims))
     rep = np.repeat(claims, len(tests))
     ct = claims[rng.random(len(claims)) < 0.3]
@@ -204,7 +204,7 @@ def split_admission(rng, world: World, e: int, x: float, days, honest: Batch) ->
 
 def volume_vs_size(rng, world: World, e: int, x: float, days, honest: Batch) -> Batch:
     """#20: far more visits than the provider's staff could see, on fabricated encounters."""
-    n = _volume(honest, e, 1 + 3 * x, minimum=20)
+    n = _volume(honest, e, 0.5 + 1.5 * x, minimum=20)
     person = rng.choice(_locals(world, e), n)
     day = pick_days(rng, days, n)
     sec = day_seconds(rng, n, np.full(n, 0.02))
