@@ -21,7 +21,7 @@ PATTERNS: dict[int, tuple[str, str, tuple[str, ...], float]] = {
     13: ("ghost_stay", "provider", ("H1", "HP"), 0.06),
     14: ("group_admission", "provider", ("HP",), 0.04),
     16: ("split_admission", "provider", ("H1", "HP"), 0.05),
-    20: ("volume_vs_size", "provider", ("CPRIV", "HP"), 0.04),
+    20: ("volume_vs_size", "provider", ("CPRIV",), 0.05),
     1: ("card_misuse", "person", (), 0.003),
     21: ("drug_resale", "person", (), 0.002),
 }

@@ -204,7 +204,7 @@ def split_admission(rng, world: World, e: int, x: float, days, honest: Batch) ->
 
 def volume_vs_size(rng, world: World, e: int, x: float, days, honest: Batch) -> Batch:
     """#20: far more visits than the provider's staff could see, on fabricated encounters."""
-    n = _volume(honest, e, 0.5 + 1.5 * x, minimum=20)
+    n = _volume(honest, e, 1 + 3 * x, minimum=20)
     person = rng.choice(_locals(world, e), n)
     day = pick_days(rng, days, n)
     sec = day_seconds(rng, n, np.full(n, 0.02))

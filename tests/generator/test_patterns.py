@@ -75,8 +75,9 @@ def test_sex_mismatch_lines(tiny):
     lines = lines.merge(tiny["catalog"][["item_code", "sex_restriction"]], on="item_code")
     wrong = lines["sex_restriction"].notna() & (lines["sex_restriction"] != lines["sex"])
     rate = wrong.groupby(lines["provider_id"]).mean()
-    low, high = per_provider(tiny, rate, "sex_mismatch")
-    assert low > 5 * high
+    low, _ = per_provider(tiny, rate, "sex_mismatch")
+    honest = rate.drop(list(set(tiny["truth"]["entity_id"])), errors="ignore")
+    assert low > 5 * honest.quantile(0.95)  # rare honest slips exist, but far fewer
 
 
 def test_unbundling_bills_components_together(tiny):
@@ -126,7 +127,7 @@ def test_volume_beyond_size(tiny):
         per_staff = active.groupby("provider_id")["fund_paid"].sum() / prov["staff"]
         peers = prov.index[(prov["provider_type"] == prov.loc[pid, "provider_type"])
                            & (prov["ownership"] == "private")]
-        assert per_staff[pid] > 1.5 * per_staff.reindex(peers).median()
+        assert per_staff[pid] > 2 * per_staff.reindex(peers).median()
 
 
 def test_card_misuse_same_day_far_apart(tiny):
