@@ -58,8 +58,8 @@ MEASURES: list[Measure] = [
       ("ghost_stay",)),
     M("drug_day_share", "share of bed-days with at least one drug line", "有用药记录的床日占比", "share",
       ("ghost_stay",)),
-    M("price_ratio", "prices charged against the catalogue reference price", "收费价格与目录参考价之比",
-      "ratio", ("over_price",)),
+    M("price_ratio", "prices of services and materials against the catalogue reference price",
+      "诊疗项目与耗材收费价格与目录参考价之比", "ratio", ("over_price",)),
     M("drug_hhi", "concentration of drug spending on few items (Herfindahl)", "药品费用集中度(HHI)", "0-1",
       ("drug_swap",)),
     M("lines_per_claim", "itemised lines per settlement", "每笔结算明细条数", "lines",
@@ -120,7 +120,7 @@ def timing_and_amounts(h: History, ids: pd.Index) -> pd.DataFrame:
         "identical_amount_max": same.groupby(cur["provider_id"]).max().astype(float),
         "identical_amount_share": (same >= 5).groupby(cur["provider_id"]).mean(),
         "round_amount_share": round_total.groupby(cur["provider_id"]).mean(),
-    }).reindex(ids, fill_value=0.0)
+    }).reindex(ids).fillna(0.0)
 
 
 def patients(h: History, ids: pd.Index) -> pd.DataFrame:
@@ -140,7 +140,7 @@ def patients(h: History, ids: pd.Index) -> pd.DataFrame:
     return pd.DataFrame({
         "repeat_person_share": steady.groupby(by).mean(), "regular_cadence_share": regular.groupby(by).mean(),
         "elderly_share": pd.Series(old, index=cur.index).groupby(cur["provider_id"]).mean(),
-    }).reindex(ids, fill_value=0.0)
+    }).reindex(ids).fillna(0.0)
 
 
 def stays(h: History, ids: pd.Index) -> pd.DataFrame:
@@ -161,14 +161,15 @@ def stays(h: History, ids: pd.Index) -> pd.DataFrame:
         "readmit15_rate": readmit, "admission_cluster_max": cluster.astype(float),
         "stay_no_drug_share": no_drug.groupby(cur["provider_id"]).mean(),
         "drug_day_share": drug_day.groupby(cur["provider_id"]).mean(),
-    }).reindex(ids, fill_value=0.0)
+    }).reindex(ids).fillna(0.0)
 
 
 def items_mix(h: History, ids: pd.Index) -> pd.DataFrame:
     it = h.items
-    charged = it["quantity"] * it["unit_price"]
-    reference = it["quantity"] * it["reference_price"]
-    by = it["provider_id"]
+    priced = it[it["item_type"] != "drug"]
+    charged = priced["quantity"] * priced["unit_price"]
+    reference = priced["quantity"] * priced["reference_price"]
+    by = priced["provider_id"]
     drugs = it[it["item_type"] == "drug"]
     spend = drugs.groupby(["provider_id", "item_code"])["amount"].sum()
     shares = spend / spend.groupby(level=0).transform("sum")
@@ -176,7 +177,7 @@ def items_mix(h: History, ids: pd.Index) -> pd.DataFrame:
         "price_ratio": _rate(charged.groupby(by).sum(), reference.groupby(by).sum()),
         "drug_hhi": (shares**2).groupby(level=0).sum(),
         "lines_per_claim": it.groupby("provider_id").size() / it.groupby("provider_id")["claim_id"].nunique(),
-    }).reindex(ids, fill_value=0.0)
+    }).reindex(ids).fillna(0.0)
 
 
 PARTS = (volume, costs, timing_and_amounts, patients, stays, items_mix)

@@ -145,7 +145,7 @@ def over_price(rng, world: World, e: int, x: float, days, honest: Batch) -> None
     lines = np.flatnonzero((honest.provider[honest.line_claim] == e)
                            & (world.cat.item_type[honest.item] != "drug"))
     lines = lines[rng.random(len(lines)) < 0.3 + 0.6 * x]
-    honest.price[lines] = np.round(honest.price[lines] * rng.uniform(1.3, 1.8, len(lines))).astype(np.int64)
+    honest.price[lines] = np.round(honest.price[lines] * rng.uniform(1.5, 2.2, len(lines))).astype(np.int64)
     honest.tag[honest.line_claim[lines]] = 10
 
 

@@ -21,3 +21,10 @@ def tiny_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny(tiny_dir) -> dict[str, pd.DataFrame]:
     return read_tables(tiny_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_tables(tiny_dir) -> dict[str, pd.DataFrame]:
+    """The tiny region loaded through the contract's loader (typed as the pipeline sees it)."""
+    from data_contracts.tables import load_dataset
+    return load_dataset(tiny_dir)
