@@ -94,8 +94,8 @@ def build_feature_set(tables: Mapping[str, pd.DataFrame], period: str, *, lookba
     hits = evaluate_rules(h.claims, h.items[ITEM_COLUMNS], h.catalog.reset_index(), h.insured.reset_index(),
                           h.providers.reset_index(), rules, start=h.start, end=h.end)
     cur = h.current
-    prov, medians = _provider_table(h, rule_counts(hits, "provider", cur), n_shards, map_fn, min_peer_group)
-    pers = _person_table(h, rule_counts(hits, "person", cur), _risky_providers(prov), n_shards, map_fn)
+    prov, medians = _provider_table(h, rule_counts(hits, "provider", cur, rules), n_shards, map_fn, min_peer_group)
+    pers = _person_table(h, rule_counts(hits, "person", cur, rules), _risky_providers(prov), n_shards, map_fn)
     return FeatureSet(period, prov, pers, hits, medians)
 
 
