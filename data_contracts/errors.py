@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+import numpy as np
+import pandas as pd
 
 MAX_EXAMPLES = 5
 
@@ -27,6 +32,22 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def json_value(value: object) -> object:
+    """A JSON-friendly version of one cell value (None for any kind of null, ISO text for dates)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat() if value == datetime.datetime.combine(value.date(), datetime.time()) \
+            else value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
 
 
 class ContractViolation(Exception):
