@@ -193,7 +193,10 @@ def test_validate_dataset_reports_loading_problems(tables, write):
     (folder / "insured.csv").write_bytes(b"")
     report = validate_dataset(folder, folder / "no_labels.csv")
     assert not report.ok and report.checks_run == 0
+    missing_labels = f"labels file {folder / 'no_labels.csv'} does not exist"
     assert {(f.table, f.rule) for f in report.findings} == {("insured", "file is empty (0 bytes)"),
-                                                            ("labels", f"labels file {folder / 'no_labels.csv'} does not exist")}
+                                                            ("labels", missing_labels)}
     assert json.loads(report.to_json())["findings"][0]["table"] in {"insured", "labels"}
-    assert "insured — rule \"file is empty (0 bytes)\"" in report.to_text()
+    text = report.to_text()
+    assert "could not be loaded (2 problem(s)), so no rules were checked" in text
+    assert 'insured — rule "file is empty (0 bytes)"' in text
