@@ -47,23 +47,27 @@ class RiskModel(BaseEstimator):
 
     def __init__(self, features: list[str], anomaly_features: list[str], outlier_features: list[str],
                  lgbm_params: dict | None = None, iforest_params: dict | None = None,
-                 unlabelled_weight: float = 0.2, blend: Blend = Blend()):
+                 unlabelled_weight: float = 0.2, unusual_quantile: float = 0.9, blend: Blend = Blend()):
         self.features = features
         self.anomaly_features = anomaly_features
         self.outlier_features = outlier_features
         self.lgbm_params = lgbm_params
         self.iforest_params = iforest_params
         self.unlabelled_weight = unlabelled_weight
+        self.unusual_quantile = unusual_quantile
         self.blend = blend
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, labelled: np.ndarray) -> "RiskModel":
         """`X`: every (entity, period) row of the training periods; `y`: 1 for confirmed fraud;
         `labelled`: whether an inspection outcome exists for the row."""
         y, labelled = np.asarray(y, dtype=int), np.asarray(labelled, dtype=bool)
-        weights = training_weights(y, labelled, self.unlabelled_weight)
-        self.classifier_ = fit_classifier(X[self.features], y, weights, self.lgbm_params)
         self.detector_ = AnomalyDetector(self.iforest_params).fit(X[self.anomaly_features])
         self.outlier_ = PeerOutlier().fit(X[self.outlier_features])
+        weights = training_weights(y, labelled, self.unlabelled_weight)
+        # unlabelled is not clean: the most unusual uninspected rows are not taught as negatives
+        unusual = self.outlier_.score(X[self.outlier_features]) >= self.unusual_quantile
+        weights = np.where(~labelled & unusual, 0.0, weights)
+        self.classifier_ = fit_classifier(X[self.features], y, weights, self.lgbm_params)
         self.model_reference_ = np.sort(self._proba(X))
         return self
 
@@ -79,6 +83,10 @@ class RiskModel(BaseEstimator):
             "outlier_score": self.outlier_.score(X[self.outlier_features]),
             "model_probability": proba,
         }, index=X.index)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """The blended risk score (0..1, higher = riskier), for MLflow's generic pyfunc interface."""
+        return self.score(X)["risk_score"].to_numpy()
 
     def score(self, X: pd.DataFrame) -> pd.DataFrame:
         """Parts and the blended `risk_score`."""

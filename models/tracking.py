@@ -1,0 +1,146 @@
+"""MLflow behind one module: runs, the model registry, champion/challenger aliases.
+
+The only module that imports mlflow. Default store: a SQLite file in the project's data folder;
+`MLFLOW_TRACKING_URI` (or the settings) points it at a server instead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+EXPERIMENT = "fundguard"
+PRIMARY = "val_model_precision_at_k"   # the validation metric that decides promotion
+SECONDARY = "val_model_pr_auc"
+
+
+def model_name(entity: str) -> str:
+    return f"fundguard-{entity}"
+
+
+def _mlflow():
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import mlflow
+    return mlflow
+
+
+def configure(tracking_uri: str | None, data_dir: Path) -> str:
+    """Point MLflow at `tracking_uri`, else $MLFLOW_TRACKING_URI, else data_dir/mlflow.db."""
+    mlflow = _mlflow()
+    uri = tracking_uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        uri = f"sqlite:///{(data_dir / 'mlflow.db').resolve()}"
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    if mlflow.get_experiment_by_name(EXPERIMENT) is None:
+        location = (data_dir / "mlartifacts").resolve().as_uri() if uri.startswith("sqlite") else None
+        mlflow.create_experiment(EXPERIMENT, artifact_location=location)
+    mlflow.set_experiment(EXPERIMENT)
+    return uri
+
+
+@dataclass(frozen=True)
+class Registered:
+    entity: str
+    version: str
+    run_id: str
+    alias: str            # "champion" or "challenger"
+    message: str
+
+
+def log_and_register(entity: str, model, features_in: pd.DataFrame, params: dict, metrics: dict,
+                     artifacts: dict[str, pd.DataFrame | dict | list], tags: dict) -> Registered:
+    """One run: params, metrics, artifacts and the model with its signature; register it and
+    move `champion` only if it beats the current champion on the validation metric."""
+    mlflow = _mlflow()
+    from mlflow.models import infer_signature
+
+    example = features_in.head(5)
+    signature = infer_signature(example, model.predict(example))
+    with mlflow.start_run(run_name=f"{entity}-{tags.get('until', '')}") as run:
+        mlflow.set_tags({**tags, "entity": entity})
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
+        _log_artifacts(mlflow, artifacts)
+        info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
+                                        serialization_format="cloudpickle",
+                                        registered_model_name=model_name(entity))
+    version = str(info.registered_model_version)
+    return _promote(entity, version, run.info.run_id, metrics)
+
+
+def _log_artifacts(mlflow, artifacts: dict) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, value in artifacts.items():
+            path = Path(tmp) / name
+            if isinstance(value, pd.DataFrame):
+                value.to_csv(path, index=False)
+            else:
+                path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+            mlflow.log_artifact(str(path))
+
+
+def _metric(client, run_id: str, name: str) -> float:
+    value = client.get_run(run_id).data.metrics.get(name)
+    return float("nan") if value is None else float(value)
+
+
+def _promote(entity: str, version: str, run_id: str, metrics: dict) -> Registered:
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    name = model_name(entity)
+    new = (float(metrics.get(PRIMARY, float("nan"))), float(metrics.get(SECONDARY, float("nan"))))
+    try:
+        current = client.get_model_version_by_alias(name, "champion")
+    except mlflow.exceptions.MlflowException:
+        current = None
+    if current is None:
+        client.set_registered_model_alias(name, "champion", version)
+        return Registered(entity, version, run_id, "champion", f"{name} v{version} is the first champion")
+    old = (_metric(client, current.run_id, PRIMARY), _metric(client, current.run_id, SECONDARY))
+    if new > old:
+        client.set_registered_model_alias(name, "champion", version)
+        return Registered(entity, version, run_id, "champion",
+                          f"{name} v{version} beats champion v{current.version} on {PRIMARY} "
+                          f"({new[0]:.3f} vs {old[0]:.3f}) and is the new champion")
+    client.set_registered_model_alias(name, "challenger", version)
+    return Registered(entity, version, run_id, "challenger",
+                      f"{name} v{version} does not beat champion v{current.version} on {PRIMARY} "
+                      f"({new[0]:.3f} vs {old[0]:.3f}); it is the challenger, champion unchanged")
+
+
+def load_champion(entity: str):
+    """(model, version) of the registered champion; LookupError with what to do if none."""
+    mlflow = _mlflow()
+    name = model_name(entity)
+    try:
+        mv = mlflow.MlflowClient().get_model_version_by_alias(name, "champion")
+    except mlflow.exceptions.MlflowException as exc:
+        raise LookupError(f"no champion model registered as {name}; run `fundguard train` first") from exc
+    return mlflow.sklearn.load_model(f"models:/{name}@champion"), str(mv.version)
+
+
+def list_models() -> pd.DataFrame:
+    """Every registered version with its aliases and headline metrics."""
+    mlflow = _mlflow()
+    client = mlflow.MlflowClient()
+    rows = []
+    for rm in client.search_registered_models():
+        aliases = {}
+        for alias, version in (rm.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
+        for mv in client.search_model_versions(f"name='{rm.name}'"):
+            m = client.get_run(mv.run_id).data.metrics
+            rows.append({"model": rm.name, "version": int(mv.version),
+                         "aliases": ",".join(sorted(aliases.get(str(mv.version), []))),
+                         "val_precision_at_k": m.get(PRIMARY), "val_pr_auc": m.get(SECONDARY),
+                         "test_precision_at_k": m.get("test_model_precision_at_k"),
+                         "created": pd.Timestamp(mv.creation_timestamp, unit="ms").strftime("%Y-%m-%d %H:%M")})
+    cols = ["model", "version", "aliases", "val_precision_at_k", "val_pr_auc", "test_precision_at_k", "created"]
+    return pd.DataFrame(rows, columns=cols).sort_values(["model", "version"], ignore_index=True)
