@@ -6,7 +6,9 @@ from itertools import product
 
 import pandas as pd
 
-from models.metrics import at_k, ranking
+import numpy as np
+
+from models.metrics import at_k, average_precision
 from models.risk import Blend
 
 
@@ -16,20 +18,30 @@ def candidates(step: float = 0.1) -> list[Blend]:
     return [Blend(w, form) for w in grid for form in ("linear", "max")]
 
 
-def choose_blend(scored: list[tuple[pd.DataFrame, pd.Series]], k: int) -> tuple[Blend, pd.DataFrame]:
+def choose_blend(scored: list[tuple[pd.DataFrame, pd.Series]], k: int,
+                 min_unsupervised: float = 0.5) -> tuple[Blend, pd.DataFrame]:
     """The blend with the best mean precision@k over validation folds.
 
     `scored`: per fold, the parts of every entity of the validation period and whether each is a
     confirmed fraud (inspected and found). Uninspected entities count as misses, so the figure is
     a lower bound. Ties go to the better PR-AUC, then to more weight on the anomaly part, whose
-    strength (patterns nobody has labelled) labels cannot show.
+    strength (patterns nobody has labelled) labels cannot show. For the same reason at least
+    `min_unsupervised` of the weight stays on the parts that need no labels: labels are biased
+    towards what inspectors already look for, and a blend fitted to them alone would forget the rest.
     """
     rows = []
     for blend in candidates():
-        per_fold = [(at_k(blend.apply(parts), positive, k)["precision_at_k"],
-                     ranking(blend.apply(parts), positive)["pr_auc"]) for parts, positive in scored]
+        if sum(blend.weights[1:]) < min_unsupervised - 1e-9:
+            continue
+        per_fold = []
+        for parts, positive in scored:
+            risk = blend.apply(parts)
+            per_fold.append((at_k(risk, positive, k)["precision_at_k"],
+                             average_precision(risk.to_numpy(), positive.to_numpy(dtype=bool))))
         rows.append({"blend": blend, "precision_at_k": sum(p for p, _ in per_fold) / len(per_fold),
-                     "pr_auc": pd.Series([a for _, a in per_fold]).mean(), "anomaly_weight": blend.weights[1]})
+                     "pr_auc": float(np.nanmean([a for _, a in per_fold])) if any(
+                         a == a for _, a in per_fold) else float("nan"),
+                     "anomaly_weight": blend.weights[1]})
     table = pd.DataFrame(rows).sort_values(["precision_at_k", "pr_auc", "anomaly_weight"],
                                            ascending=False, ignore_index=True)
     return table.loc[0, "blend"], table

@@ -37,6 +37,16 @@ def ranking(score: pd.Series, positive: pd.Series) -> dict[str, float]:
     return {"pr_auc": average_precision_score(y, score), "roc_auc": roc_auc_score(y, score)}
 
 
+def average_precision(score: np.ndarray, positive: np.ndarray) -> float:
+    """Average precision without sklearn's per-call overhead (ties ordered by position)."""
+    order = np.argsort(-score, kind="stable")
+    hits = positive[order].astype(float)
+    if hits.sum() == 0:
+        return float("nan")
+    precision = np.cumsum(hits) / np.arange(1, len(hits) + 1)
+    return float((precision * hits).sum() / hits.sum())
+
+
 def evaluate(score: pd.Series, positive: pd.Series, k: int, amount: pd.Series | None = None) -> dict[str, float]:
     return {**at_k(score, positive, k, amount), **ranking(score, positive)}
 

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 DEFAULT_PARAMS = {
-    "n_estimators": 300, "learning_rate": 0.03, "num_leaves": 15, "min_child_samples": 10,
+    "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "max_bin": 63,
     "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0,
     "random_state": 0, "n_jobs": 2, "verbose": -1,
 }

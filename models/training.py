@@ -28,6 +28,8 @@ class TrainConfig:
     delay: int = 1                   # months before an inspection's outcome is known
     n_folds: int = 3
     unlabelled_weight: float = 0.2
+    max_unlabelled_per_period: int = 4000   # weak negatives sampled per period (keeps training fast)
+    min_unsupervised_weight: float = 0.5    # share of the blend kept on parts that need no labels
     lgbm_params: dict = field(default_factory=dict)
     iforest_params: dict = field(default_factory=dict)
 
@@ -70,7 +72,16 @@ def attach_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     return table.assign(y=(outcome == "fraud").astype(int), labelled=pd.notna(outcome))
 
 
+def sample_rows(rows: pd.DataFrame, per_period: int, seed: int = 0) -> pd.DataFrame:
+    """Every inspected row and at most `per_period` uninspected rows of each period (seeded)."""
+    free = rows[~rows["labelled"]]
+    keep = free.groupby("period", group_keys=False).apply(
+        lambda g: g.sample(n=min(per_period, len(g)), random_state=seed))
+    return pd.concat([rows[rows["labelled"]], keep]).sort_index()
+
+
 def _fit(rows: pd.DataFrame, features: list[str], inputs: dict, cfg: TrainConfig, blend=None) -> RiskModel:
+    rows = sample_rows(rows, cfg.max_unlabelled_per_period)
     model = RiskModel(features, inputs["anomaly"], inputs["outlier"], cfg.lgbm_params, cfg.iforest_params,
                       cfg.unlabelled_weight)
     if blend is not None:
@@ -119,7 +130,8 @@ def train_entity(table: pd.DataFrame, labels: pd.DataFrame, features: list[str],
                          f"(have {labelled_periods}); provide more labels or a later --until")
     scored = validate_folds(data, features, inputs, cfg, folds)
     k_val = [cfg.capacity(len(val)) for val, _ in scored]
-    blend, table_ = choose_blend([(parts, val["y"].astype(bool)) for val, parts in scored], int(np.median(k_val)))
+    blend, table_ = choose_blend([(parts, val["y"].astype(bool)) for val, parts in scored], int(np.median(k_val)),
+                                 cfg.min_unsupervised_weight)
     metrics = fold_metrics(scored, blend, cfg)
     final = _fit(data, features, inputs, cfg, blend)
     return TrainResult(final, features, metrics, table_, folds, sorted(data["period"].unique()))

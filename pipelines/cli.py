@@ -65,17 +65,82 @@ def validate(
 def _validate_or_exit(data: Path, labels: Path | None, report: Path | None) -> None:
     from data_contracts.validate import validate_dataset
 
-    settings = load_settings()
     result = validate_dataset(data, labels_path=labels)
-    report = report or settings.reports_dir / f"validation_{data.resolve().name}.json"
+    _write_report(result, report, data)
+    if not result.ok:
+        raise typer.Exit(EXIT_CONTRACT)
+
+
+def _write_report(result, report: Path | None, data: Path) -> None:
+    """Print the contract report and write it as JSON (write aside, then rename)."""
+    report = report or load_settings().reports_dir / f"validation_{data.resolve().name}.json"
     report.parent.mkdir(parents=True, exist_ok=True)
     tmp = report.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
     tmp.replace(report)
     typer.echo(result.to_text())
     typer.echo(f"report: {report}")
-    if not result.ok:
+
+
+@app.command()
+def train(
+    data: Annotated[Path, typer.Option(help="dataset folder")],
+    labels: Annotated[Path, typer.Option(help="labels CSV (past inspection outcomes)")],
+    until: Annotated[Optional[str], typer.Option(help="learn from periods up to this YYYY-MM "
+                                                      "(default: all but the latest)")] = None,
+) -> None:
+    """Features → LightGBM + isolation forest → evaluation → MLflow (registered, aliased)."""
+    summary = _train(data, labels, until)
+    for entity, outcome in summary.outcomes.items():
+        typer.echo(_training_lines(entity, outcome, summary.registered[entity]))
+    typer.echo(f"MLflow: {summary.tracking_uri}  (browse: mlflow ui --backend-store-uri {summary.tracking_uri})")
+
+
+def _train(data: Path, labels: Path, until: str | None):
+    from pipelines.train_flow import ContractBroken, train_flow
+
+    settings = load_settings()
+    try:
+        return train_flow(data, labels, settings, until)
+    except ContractBroken as broken:
+        _write_report(broken.report, None, data)
         raise typer.Exit(EXIT_CONTRACT)
+    except _load_errors() as violation:
+        from data_contracts.validate import ValidationReport
+        _write_report(ValidationReport(str(data), str(labels), list(violation.findings)), None, data)
+        raise typer.Exit(EXIT_CONTRACT)
+    except (ValueError, LookupError) as exc:
+        raise Fault(str(exc)) from exc
+
+
+def _load_errors():
+    from data_contracts.errors import ContractViolation
+    return ContractViolation
+
+
+def _training_lines(entity: str, outcome, registered) -> str:
+    m = outcome.metrics
+    lines = [f"{entity}: {registered.message}",
+             f"  validation (labels, {len(outcome.result.folds)} rolling periods): precision@k "
+             f"{m['val_model_precision_at_k']:.2f} vs biggest spenders {m['val_spend_precision_at_k']:.2f}, "
+             f"most rule hits {m['val_rules_precision_at_k']:.2f}, random {m['val_random_precision_at_k']:.2f}; "
+             f"blend {outcome.result.model.blend.describe()}"]
+    if outcome.test_metrics:
+        lines.append(f"  planted truth {outcome.test_period} (k={int(m['test_k'])}): precision@k "
+                     f"{m['test_model_precision_at_k']:.2f} vs biggest spenders {m['test_spend_precision_at_k']:.2f}, "
+                     f"rules {m['test_rules_precision_at_k']:.2f}, random {m['test_random_precision_at_k']:.2f}")
+    return "\n".join(lines)
+
+
+@app.command()
+def models() -> None:
+    """Registered model versions, their aliases and headline metrics."""
+    from models import tracking
+
+    settings = load_settings()
+    tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
+    table = tracking.list_models()
+    typer.echo("no models registered yet; run `fundguard train`" if table.empty else table.to_string(index=False))
 
 
 @app.command()

@@ -21,11 +21,26 @@ class GeneratorSettings(BaseModel):
     start: str = "2025-01"
 
 
+class ModelSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    provider_capacity_share: float = 0.05   # inspections per month, as a share of active providers
+    person_capacity: int = 100              # persons inspected per month
+    label_delay_months: int = 1             # months before an inspection's outcome is known
+    validation_folds: int = 3
+    unlabelled_weight: float = 0.2
+    lookback_months: int = 12
+    min_peer_group: int = 5
+    lgbm: dict[str, Any] = {}
+    iforest: dict[str, Any] = {}
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     data_dir: Path = Path("data")
     reports_dir: Path = Path("data/reports")
+    mlflow_tracking_uri: str | None = None  # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
     generator: GeneratorSettings = GeneratorSettings()
+    model: ModelSettings = ModelSettings()
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
