@@ -10,15 +10,21 @@ from features.schema import peer_pct, peer_ratio
 LEVEL_ZH = {1: "一级", 2: "二级", 3: "三级"}
 
 
-def peer_groups(providers: pd.DataFrame, ids: pd.Index, min_size: int = 5) -> pd.Series:
-    """provider type x level, narrowed to the region where that group has at least `min_size` members."""
+def _group_keys(providers: pd.DataFrame, ids: pd.Index, min_size: int) -> tuple[pd.Series, pd.Series, pd.Series]:
+    """(city-wide type x level key, regional key, whether the regional group is big enough)."""
     p = providers.reindex(ids)
     level = p["level"].astype("Float64")
     base = np.where(level.isna().to_numpy(), p["provider_type"].to_numpy(),
                     p["provider_type"].astype(str) + "-L" + level.fillna(0).astype(int).astype(str))
     base = pd.Series(base, index=ids)
     regional = base + "@" + p["region"].astype(str)
-    big = regional.map(regional.value_counts()) >= min_size
+    return base, regional, regional.map(regional.value_counts()) >= min_size
+
+
+def peer_groups(providers: pd.DataFrame, ids: pd.Index, min_size: int = 5) -> pd.Series:
+    """provider type x level, narrowed to the region where that group has at least `min_size`
+    members; a provider whose regional group is smaller is compared with its type x level city-wide."""
+    base, regional, big = _group_keys(providers, ids, min_size)
     return regional.where(big, base).rename("peer_group")
 
 
@@ -33,8 +39,19 @@ def peer_group_label(group: str, lang: str = "en") -> str:
     return f"{lvl + ' ' if lvl else ''}{kind}s" + (f" in {region}" if region else "")
 
 
+def _by_peers(table: pd.DataFrame, groups: pd.Series, how) -> pd.DataFrame:
+    """`how(grouped)` computed within each row's peer group. A city-wide group ('clinic-L1')
+    holds every provider of its type and level, including those with a regional group."""
+    base = groups.str.split("@").str[0]
+    city = how(table.groupby(base))
+    regional = how(table.groupby(groups))
+    use_region = groups.str.contains("@").to_numpy()[:, None]
+    return pd.DataFrame(np.where(use_region, regional.to_numpy(), city.to_numpy()), index=table.index,
+                        columns=table.columns)
+
+
 def peer_medians(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
-    return table.groupby(groups).transform("median")
+    return _by_peers(table, groups, lambda g: g.transform("median"))
 
 
 def peer_relative(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
@@ -46,7 +63,7 @@ def peer_relative(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     median = peer_medians(table, groups)
     floor = table.abs().mean() * 0.01 + 1e-9
     ratio = ((table + floor) / (median + floor)).clip(-1e6, 1e6)
-    pct = table.groupby(groups).rank(pct=True, method="average")
+    pct = _by_peers(table, groups, lambda g: g.rank(pct=True, method="average"))
     ratio.columns = [peer_ratio(c) for c in table.columns]
     pct.columns = [peer_pct(c) for c in table.columns]
     return pd.concat([ratio, pct], axis=1)

@@ -104,3 +104,12 @@ def test_every_feature_is_in_the_dictionary(fs):
         names = set(dictionary.loc[dictionary["entity"] == entity, "name"])
         assert set(feature_columns(table)) == names
     assert (dictionary["en"].str.len() > 5).all() and (dictionary["zh"].str.len() > 1).all()
+
+
+def test_city_wide_peers_include_providers_that_have_a_regional_group():
+    table = pd.DataFrame({"x": [1.0, 1.0, 1.0, 1.0, 1.0, 9.0]}, index=list("abcdef"))
+    groups = pd.Series(["clinic-L1@A"] * 5 + ["clinic-L1"], index=table.index)
+    rel = peer_relative(table, groups)
+    # f has no regional group of its own: compared with all six clinics (median 1), not with itself
+    assert rel.loc["f", "x__peer_ratio"] > 5
+    assert rel.loc["f", "x__peer_pct"] == pytest.approx(1.0)
