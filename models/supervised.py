@@ -5,6 +5,7 @@ from __future__ import annotations
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+from sklearn.dummy import DummyClassifier
 
 DEFAULT_PARAMS = {
     "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "max_bin": 63,
@@ -30,6 +31,12 @@ def training_weights(y: np.ndarray, labelled: np.ndarray, unlabelled_weight: flo
 
 
 def fit_classifier(X: pd.DataFrame, y: np.ndarray, weights: np.ndarray, params: dict | None = None):
-    if len(np.unique(y)) < 2:
-        raise ValueError("the labels hold only one outcome; the classifier needs fraud and clean examples")
+    """LightGBM; with no confirmed fraud to learn from yet, a constant (prior) classifier, so the
+    unsupervised parts carry the score until inspections find something."""
+    if len(np.unique(y[weights > 0])) < 2:
+        return DummyClassifier(strategy="prior").fit(X, np.r_[y[:-1], 1 - y[-1]] if len(y) else y)
     return make_lgbm(params).fit(X, y, sample_weight=weights)
+
+
+def is_trained(classifier) -> bool:
+    return isinstance(classifier, lgb.LGBMClassifier)

@@ -69,10 +69,16 @@ def log_and_register(entity: str, model, features_in: pd.DataFrame, params: dict
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         _log_artifacts(mlflow, artifacts)
         info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
-                                        serialization_format="cloudpickle",
+                                        serialization_format="cloudpickle", pip_requirements=_requirements(),
                                         registered_model_name=model_name(entity))
     version = str(info.registered_model_version)
     return _promote(entity, version, run.info.run_id, metrics)
+
+
+def _requirements() -> list[str]:
+    """Stated, not inferred (inference imports the model in a subprocess, which is slow)."""
+    from importlib.metadata import version
+    return [f"{p}=={version(p)}" for p in ("scikit-learn", "lightgbm", "pandas", "numpy")]
 
 
 def _log_artifacts(mlflow, artifacts: dict) -> None:

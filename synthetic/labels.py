@@ -54,7 +54,7 @@ def labels_table(rng, ledger: pd.DataFrame, truth: pd.DataFrame, prov_ids, pers_
     rows = []
     never = truth.loc[truth["pattern_no"] == NEVER_LABELLED, "entity_id"].unique()
     for etype, key, ids, capacity, detect in (
-            ("provider", "provider", prov_ids, max(2, round(0.06 * len(prov_ids))), 0.75),
+            ("provider", "provider", prov_ids, max(3, round(0.06 * len(prov_ids))), 0.75),
             ("person", "person", pers_ids, max(10, round(0.002 * len(pers_ids))), 0.65)):
         eligible = ~np.isin(ids, never)
         for period in periods[: len(periods) - delay]:

@@ -7,9 +7,7 @@ import pytest
 from distributed import LocalCluster
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import TaskRunFilter, TaskRunFilterName
-from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
 from prefect.task_runners import ThreadPoolTaskRunner
-from prefect.testing.utilities import prefect_test_harness
 from prefect_dask import DaskTaskRunner
 
 from data_contracts.tables import load_dataset
@@ -19,13 +17,6 @@ from synthetic.generate import generate
 
 PERIOD = "2025-06"  # the last month of the tiny region
 N_SHARDS = 3
-
-
-@pytest.fixture(scope="session")
-def prefect_api():
-    """A throwaway Prefect server and database for the whole session."""
-    with temporary_settings({PREFECT_SERVER_ANALYTICS_ENABLED: False}), prefect_test_harness():
-        yield
 
 
 @pytest.fixture(scope="module")
