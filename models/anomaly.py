@@ -31,7 +31,9 @@ class AnomalyDetector(BaseEstimator):
         self.params = params
 
     def fit(self, X: pd.DataFrame, y=None) -> "AnomalyDetector":
-        self.pipeline_ = make_isolation_forest(self.params).fit(X.to_numpy(dtype=float))
+        params = {**DEFAULT_PARAMS, **(self.params or {})}
+        params["max_samples"] = min(params["max_samples"], len(X)) if isinstance(params["max_samples"], int) else params["max_samples"]
+        self.pipeline_ = make_isolation_forest(params).fit(X.to_numpy(dtype=float))
         self.reference_ = np.sort(self.raw(X))
         return self
 

@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 
 from models.anomaly import AnomalyDetector, ecdf
+from models.drift import profile
 from models.outlier import PeerOutlier
 from models.supervised import fit_classifier, training_weights
 
@@ -69,6 +70,7 @@ class RiskModel(BaseEstimator):
         weights = np.where(~labelled & unusual, 0.0, weights)
         self.classifier_ = fit_classifier(X[self.features], y, weights, self.lgbm_params)
         self.model_reference_ = np.sort(self._proba(X))
+        self.profile_ = profile(X[self.features])  # the training distribution, for drift checks
         return self
 
     def _proba(self, X: pd.DataFrame) -> np.ndarray:

@@ -6,7 +6,9 @@ The only module that imports mlflow. Default store: a SQLite file in the project
 
 from __future__ import annotations
 
+import contextlib
 import json
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
@@ -68,11 +70,23 @@ def log_and_register(entity: str, model, features_in: pd.DataFrame, params: dict
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         _log_artifacts(mlflow, artifacts)
-        info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
-                                        serialization_format="cloudpickle", pip_requirements=_requirements(),
-                                        registered_model_name=model_name(entity))
+        with _quiet("mlflow.sklearn"):  # cloudpickle on purpose: the model is fundguard's own class
+            info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
+                                            serialization_format="cloudpickle", pip_requirements=_requirements(),
+                                            registered_model_name=model_name(entity))
     version = str(info.registered_model_version)
     return _promote(entity, version, run.info.run_id, metrics)
+
+
+@contextlib.contextmanager
+def _quiet(logger: str):
+    log = logging.getLogger(logger)
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _requirements() -> list[str]:

@@ -61,7 +61,8 @@ def with_label_history(table: pd.DataFrame, labels: pd.DataFrame, delay: int) ->
         known = lab[lab["period"] <= shift(period, -(delay + 1))].groupby("entity_id")
         found = known["fraud"].sum().reindex(rows["entity_id"], fill_value=0.0).to_numpy()
         seen = known.size().reindex(rows["entity_id"], fill_value=0).to_numpy(dtype=float)
-        out.append(rows.assign(prior_fraud_findings=found, prior_inspections=seen))
+        out.append(pd.concat([rows, pd.DataFrame({"prior_fraud_findings": found, "prior_inspections": seen},
+                                                 index=rows.index)], axis=1))
     return pd.concat(out).loc[table.index]
 
 
@@ -69,7 +70,8 @@ def attach_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
     """`y` (1 = confirmed fraud) and `labelled` (an inspection outcome exists) for every row."""
     lab = labels.drop_duplicates(KEYS, keep="last").set_index(KEYS)["outcome"]
     outcome = lab.reindex(pd.MultiIndex.from_frame(table[KEYS])).to_numpy()
-    return table.assign(y=(outcome == "fraud").astype(int), labelled=pd.notna(outcome))
+    extra = pd.DataFrame({"y": (outcome == "fraud").astype(int), "labelled": pd.notna(outcome)}, index=table.index)
+    return pd.concat([table, extra], axis=1)
 
 
 def sample_rows(rows: pd.DataFrame, per_period: int, seed: int = 0) -> pd.DataFrame:
@@ -117,10 +119,11 @@ def fold_metrics(scored, blend, cfg: TrainConfig) -> dict[str, float]:
 def train_entity(table: pd.DataFrame, labels: pd.DataFrame, features: list[str], inputs: dict[str, list[str]],
                  until: str, cfg: TrainConfig) -> TrainResult:
     """Evaluate on rolling origins, choose the blend, then fit on every period up to `until`."""
-    data = attach_labels(with_label_history(table, labels, cfg.delay), labels)
+    data = attach_labels(with_label_history(table.copy(), labels, cfg.delay), labels)
     amounts = labels.set_index(KEYS)["amount_recovered"] if "amount_recovered" in labels else None
     if amounts is not None:
-        data["amount_recovered"] = amounts.reindex(pd.MultiIndex.from_frame(data[KEYS])).fillna(0.0).to_numpy()
+        recovered = amounts.reindex(pd.MultiIndex.from_frame(data[KEYS])).fillna(0.0).to_numpy()
+        data = pd.concat([data, pd.DataFrame({"amount_recovered": recovered}, index=data.index)], axis=1)
     features = features + LABEL_FEATURES
     data = data[data["period"] <= until]
     labelled_periods = sorted(data.loc[data["labelled"], "period"].unique())

@@ -133,6 +133,59 @@ def _training_lines(entity: str, outcome, registered) -> str:
 
 
 @app.command()
+def score(
+    data: Annotated[Path, typer.Option(help="dataset folder")],
+    period: Annotated[Optional[str], typer.Option(help="YYYY-MM to score (default: the latest in the data)")] = None,
+    out: Annotated[Path, typer.Option(help="folder for the outputs; each period gets its own sub-folder")] = Path(
+        "data/scores"),
+    labels: Annotated[Optional[Path], typer.Option(help="labels CSV (default: DATA/labels.csv if present)")] = None,
+    top: Annotated[Optional[int], typer.Option(help="capacity: keep the top N of each list")] = None,
+    region: Annotated[Optional[list[str]], typer.Option(help="only these regions (repeatable)")] = None,
+    provider_type: Annotated[Optional[list[str]], typer.Option(help="only these provider types (repeatable)")] = None,
+    skip_inspected_months: Annotated[int, typer.Option(help="leave out entities inspected in the last N months")] = 0,
+    lang: Annotated[str, typer.Option(help="language of the reasons: en | zh")] = "en",
+) -> None:
+    """The ranked inspection list of one period, with reasons, case files, workbook and report."""
+    from pipelines.score_flow import ContractBroken, NothingToScore, ScoreRequest, score_flow
+
+    if period is not None and not _is_period(period):
+        raise typer.BadParameter(f"period must look like YYYY-MM, got {period!r}", param_hint="--period")
+    if lang not in ("en", "zh"):
+        raise typer.BadParameter("lang must be en or zh", param_hint="--lang")
+    request = ScoreRequest(period, top, tuple(region or ()), tuple(provider_type or ()), skip_inspected_months, lang)
+    try:
+        target = score_flow(data, out, load_settings(), request, labels)
+    except ContractBroken as broken:
+        _write_report(broken.report, None, data)
+        raise typer.Exit(EXIT_CONTRACT)
+    except _load_errors() as violation:
+        from data_contracts.validate import ValidationReport
+        _write_report(ValidationReport(str(data), str(labels), list(violation.findings)), None, data)
+        raise typer.Exit(EXIT_CONTRACT)
+    except (NothingToScore, LookupError) as exc:
+        raise Fault(str(exc)) from exc
+    typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
+               f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}")
+
+
+def _is_period(text: str) -> bool:
+    import re
+    return bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text))
+
+
+@app.command()
+def schedule(
+    data: Annotated[Path, typer.Option(help="dataset folder the agency's monthly export lands in")],
+    out: Annotated[Path, typer.Option(help="folder for the monthly outputs")] = Path("data/scores"),
+    cron: Annotated[str, typer.Option(help="when to run (cron, server time zone)")] = "0 6 3 * *",
+) -> None:
+    """Serve the monthly deployment (validate → score → report) on a schedule; needs a Prefect server."""
+    from pipelines.score_flow import serve_monthly
+
+    serve_monthly(data, out, cron)
+
+
+@app.command()
 def models() -> None:
     """Registered model versions, their aliases and headline metrics."""
     from models import tracking
@@ -148,15 +201,23 @@ def demo(
     data: Annotated[Path, typer.Option(help="where the synthetic dataset goes")] = Path("data/demo"),
     scale: Annotated[str, typer.Option(help="tiny | small | city")] = "small",
     fresh: Annotated[bool, typer.Option(help="regenerate even if the data is already there")] = False,
+    out: Annotated[Path, typer.Option(help="where the inspection lists go")] = Path("data/scores"),
 ) -> None:
-    """Run the whole job on built-in synthetic data: generate, then validate."""
+    """The whole job on built-in synthetic data: generate → validate → train → score."""
     if fresh or not (data / "manifest.json").exists():
         generate(out=data, scale=scale, months=None, seed=None, format="parquet", start=None)
     else:
         typer.echo(f"using the synthetic data already in {data} (--fresh to regenerate)")
     _validate_or_exit(data, data / "labels.csv", None)
-    typer.echo("\nThe data passed its contract. Training and scoring are not built yet, so the demo "
-               "ends here after validation.")
+    typer.echo("\n== train ==")
+    train(data=data, labels=data / "labels.csv", until=None)
+    typer.echo("\n== score the latest month ==")
+    score(data=data, period=None, out=out, labels=None, top=None, region=None, provider_type=None,
+          skip_inspected_months=0, lang="en")
+    settings = load_settings()
+    typer.echo(f"\nDone. Open the report above in a browser; the Excel workbook is next to it.\n"
+               f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{(settings.data_dir / 'mlflow.db').resolve()}"
+               f"  then http://127.0.0.1:5000")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,96 @@
+"""Writing a scored period: lists (CSV, Parquet, Excel), case files, report, manifest.
+
+Everything goes into a temporary sibling folder first and replaces the period's folder only when
+complete, so a failed run leaves the previous outputs as they were. Identical inputs and models
+give identical bytes (no wall-clock times, fixed zip entry dates in the workbook).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import uuid
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+SHEET_NAMES = {"provider": "providers 机构", "person": "persons 人员"}
+
+
+def _replace_folder(tmp: Path, target: Path) -> None:
+    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+    if target.exists():
+        target.rename(old)
+    tmp.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
+                 manifest: dict) -> Path:
+    """Write every output of one period into `target` (replaced whole, atomically)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        for entity, table in lists.items():
+            name = f"{entity}s"
+            table.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            table.to_parquet(tmp / f"{name}.parquet", index=False)
+        (tmp / "inspection_list.xlsx").write_bytes(workbook_bytes(lists))
+        for key, case in cases.items():
+            path = tmp / "cases" / f"{key}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(case, ensure_ascii=False, indent=1, sort_keys=True, default=str))
+        (tmp / "report.html").write_text(report_html, encoding="utf-8")
+        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
+                                                      default=str) + "\n")
+        _replace_folder(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def workbook_bytes(lists: dict[str, pd.DataFrame]) -> bytes:
+    """A formatted workbook, one sheet per entity type: header, filters, frozen panes, widths."""
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
+        for entity, table in lists.items():
+            sheet = SHEET_NAMES.get(entity, entity)
+            table.to_excel(writer, sheet_name=sheet, index=False)
+            _format_sheet(writer.sheets[sheet], table)
+        writer.book.properties.created = writer.book.properties.modified = pd.Timestamp("2000-01-01").to_pydatetime()
+    return _stable_zip(buffer.getvalue())
+
+
+def _format_sheet(ws, table: pd.DataFrame) -> None:
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    ws.freeze_panes = "E2"
+    ws.auto_filter.ref = ws.dimensions
+    for cell in ws[1]:
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = PatternFill("solid", fgColor="1F4E79")
+    widths = {"reasons": 90, "entity_id": 14, "peer_group": 22}
+    for idx, col in enumerate(table.columns, start=1):
+        letter = ws.cell(row=1, column=idx).column_letter
+        ws.column_dimensions[letter].width = widths.get(col, max(10, min(24, len(col) + 2)))
+        fmt = "0.000" if col.endswith("_score") else "#,##0.00" if col == "amount_at_risk" else None
+        for cell in ws[letter][1:]:
+            if fmt:
+                cell.number_format = fmt
+            if col == "reasons":
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def _stable_zip(data: bytes) -> bytes:
+    """Re-pack an xlsx with fixed entry dates, so the same list gives the same bytes."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=FIXED_ZIP_DATE)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(info, src.read(item.filename))
+    return out.getvalue()
