@@ -28,13 +28,13 @@ LIST_COLUMNS = [("rank", "int"), ("entity_id", "text"), ("provider_type", "text"
                 ("rule_hits", "int"), ("amount_at_risk", "money"), ("reasons", "text")]
 LANGS = ("en", "zh")     # every other word on the page lives in the template
 CHART_TEXT = {"en": {"risk": "risk score (higher = riskier)", "count": "entities",
-                     "cutoff": "top {top} cut-off ({cut:.3f})", "shap": "mean |SHAP value| (log-odds)"},
+                     "cutoff": "top {top} cut-off ({cut:.3f})", "shap": "mean |SHAP value|"},
               "zh": {"risk": "风险分（越高越可疑）", "count": "对象数", "cutoff": "前 {top} 名分界（{cut:.3f}）",
-                     "shap": "平均 |SHAP 值|（对数几率）"}}
+                     "shap": "平均 |SHAP 值|"}}
 Decision = tuple[bool, str]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class ReportContext:
     """Everything the page shows; built by the scoring job, rendered by `render_report`.
 
@@ -118,7 +118,7 @@ def drift_table(table: pd.DataFrame | None, names: Mapping[str, str]) -> dict:
     rows = [{"feature": fmt(r["feature"]), "name": fmt(names.get(r["feature"], "")),
              "psi": fmt(r["psi"], "score"), "band": str(r["band"]),
              "missing": f"{fmt(r.get('missing_ref'), 'score')} → {fmt(r.get('missing_now'), 'score')}",
-             "note": fmt(r.get("note", "")) if fmt(r.get("note", "")) != "—" else ""}
+             "note": "" if fmt(r.get("note")) == "—" else fmt(r.get("note"))}
             for _, r in table.head(DRIFT_ROWS).iterrows()]
     return {"rows": rows, "counts": {b: int(counts.get(b, 0)) for b in ("act", "watch", "stable")},
             "hidden": max(len(table) - DRIFT_ROWS, 0)}
@@ -147,7 +147,10 @@ def cjk_font() -> str | None:
 
 
 def drawable(text: str) -> bool:
-    return text.isascii() or cjk_font() is not None
+    """Whether the chart fonts can draw `text` (Chinese needs a CJK font; DejaVu covers the rest)."""
+    has_cjk = any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
+                  for ch in text)
+    return not has_cjk or cjk_font() is not None
 
 
 def _figure(width: float, height: float):
@@ -174,6 +177,7 @@ def png_base64(draw, width: float, height: float) -> str:
 def score_histogram(scores: pd.Series, top: int, lang: str) -> str:
     """Histogram of risk scores (0..1) with the inspection cut-off of the top `top` marked."""
     text = CHART_TEXT["zh" if lang == "zh" and cjk_font() else "en"]
+    from matplotlib.ticker import MaxNLocator
     values = pd.to_numeric(scores, errors="coerce").dropna().to_numpy(dtype=float)
 
     def draw(fig):
@@ -184,6 +188,7 @@ def score_histogram(scores: pd.Series, top: int, lang: str) -> str:
             ax.axvline(cut, color="#c0392b", linestyle="--", label=text["cutoff"].format(top=top, cut=cut))
             ax.legend(loc="upper center", frameon=False)
         ax.set(xlim=(0, 1), xlabel=text["risk"], ylabel=text["count"])
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
     return png_base64(draw, 6.4, 2.8)
 
