@@ -27,7 +27,9 @@ test: install  ## run the test suite
 	$(BIN)/python -m pytest -q
 
 bench: install  ## run the speed and memory benchmarks at city scale (takes minutes)
-	$(BIN)/python benchmarks/bench_generate_validate.py
+	$(BIN)/python benchmarks/bench_generate_validate.py --out data/bench/city
+	$(BIN)/python benchmarks/bench_features.py data/bench/city
+	$(BIN)/python benchmarks/bench_models.py
 
 clean:  ## remove generated data and caches (keeps .venv)
 	rm -rf data .pytest_cache build *.egg-info

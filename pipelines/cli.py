@@ -7,6 +7,7 @@ column, rule and example rows); 64 a usage error; 1 any other fault, with what t
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -222,6 +223,8 @@ def demo(
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point with the contract's exit codes (click's own usage errors would be 2)."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network: no telemetry
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
