@@ -46,18 +46,16 @@ def evidence(hits: pd.DataFrame, rule_names: dict[str, str], key: str, entity_id
     return out
 
 
-def driving_claims(claims: pd.DataFrame, items: pd.DataFrame, flagged: pd.DataFrame, key: str,
-                   entity_id: str) -> list[dict]:
-    """The claims carrying the amount at risk (rule-breaking ones first, by fund paid), with lines."""
-    mine = claims[claims[key] == entity_id]
-    mine = mine.assign(flagged=mine["claim_id"].isin(flagged["claim_id"]))
-    mine = mine.sort_values(["flagged", "fund_paid", "claim_id"], ascending=[False, False, True]).head(TOP_CLAIMS)
-    lines = items[items["claim_id"].isin(mine["claim_id"])]
+def driving_claims(claims: pd.DataFrame, lines_by_claim: dict[str, pd.DataFrame]) -> list[dict]:
+    """The claims carrying the amount at risk (rule-breaking ones first, by fund paid), with lines.
+
+    `claims`: the entity's claims of the period with a boolean `flagged` column (broke a rule)."""
+    top = claims.sort_values(["flagged", "fund_paid", "claim_id"], ascending=[False, False, True]).head(TOP_CLAIMS)
     cols = ["claim_id", "person_id", "provider_id", "setting", "admit_date", "discharge_date", "settle_time",
             "diagnosis", "total_amount", "fund_paid", "flagged"]
-    out = records(mine[cols])
-    by_claim = {cid: records(g[["line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]])
-                for cid, g in lines.groupby("claim_id")}
+    out = records(top[cols])
     for claim in out:
-        claim["lines"] = by_claim.get(claim["claim_id"], [])
+        lines = lines_by_claim.get(claim["claim_id"])
+        claim["lines"] = [] if lines is None else records(
+            lines[["line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]])
     return out

@@ -37,17 +37,17 @@ def attributes(tables: dict, entity: str) -> pd.DataFrame:
     return tables["insured"].set_index("person_id")[["region"]]
 
 
-def _case(entity: str, row: pd.Series, lst: EntityList, why: pd.Series, contrib: pd.DataFrame, fs: FeatureSet,
-          tables: dict, flagged: pd.DataFrame, rule_names: dict) -> dict:
+def _case(entity: str, row: pd.Series, why: pd.Series, contrib: pd.DataFrame, fs: FeatureSet,
+          period: tuple[pd.DataFrame, pd.DataFrame], flagged: pd.DataFrame, rule_names: dict) -> dict:
     entity_id = row["entity_id"]
     key = f"{entity}_id"
-    period_claims = tables["claims"][tables["claims"]["settle_time"].dt.strftime("%Y-%m") == fs.period]
-    case = {k: v for k, v in records(pd.DataFrame([row]))[0].items()}
+    claims, lines_by_claim = period
+    case = records(pd.DataFrame([row]))[0]
     case.update({
         "driver": why.get("driver"), "top_features": why.get("top_features"),
         "contributions": records(contrib[contrib["entity_id"] == entity_id].drop(columns="entity_id")),
         "rule_hits": evidence(fs.hits, rule_names, key, entity_id),
-        "claims": driving_claims(period_claims, tables["claim_items"], flagged, key, entity_id),
+        "claims": driving_claims(claims[entity_id], lines_by_claim),
     })
     if entity == "provider":
         base = [c for c in fs.peer_medians.columns]
@@ -62,7 +62,10 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
     `models`: entity -> (RiskModel, version); `options`: entity -> ListOptions; `case_count`:
     entity -> how many of the listed entities get a case file.
     """
-    period_claims = tables["claims"][tables["claims"]["settle_time"].dt.strftime("%Y-%m") == fs.period]
+    claims = tables["claims"]
+    period_claims = claims[(claims["settle_time"] >= pd.Timestamp(fs.period))
+                           & (claims["settle_time"] < pd.Timestamp(fs.period) + pd.DateOffset(months=1))]
+    period_items = tables["claim_items"][tables["claim_items"]["claim_id"].isin(period_claims["claim_id"])]
     flagged = hit_claims(fs.hits, period_claims)
     rule_names = {r.id: (r.name_zh if lang == "zh" else r.name_en) for r in load_rules()}
     lists, cases, shap, drift, explained = {}, {}, {}, {}, {}
@@ -76,10 +79,15 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
                          options.get(entity, ListOptions()), delay, stamps)
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
-        contrib = contributions_table(values, rows, top=15)
-        for _, row in lst.listed.head(case_count.get(entity, 0)).iterrows():
-            cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, lst, why.loc[row["entity_id"]], contrib,
-                                                          fs, tables, flagged, rule_names)
+        listed = lst.listed.head(case_count.get(entity, 0))
+        contrib = contributions_table(values.loc[listed["entity_id"]], rows.loc[listed["entity_id"]], top=15)
+        mine = period_claims[period_claims[f"{entity}_id"].isin(listed["entity_id"])]
+        mine = mine.assign(flagged=mine["claim_id"].isin(flagged["claim_id"]))
+        by_entity = dict(tuple(mine.groupby(f"{entity}_id")))
+        lines = dict(tuple(period_items[period_items["claim_id"].isin(mine["claim_id"])].groupby("claim_id")))
+        for _, row in listed.iterrows():
+            cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, why.loc[row["entity_id"]], contrib, fs,
+                                                          (by_entity, lines), flagged, rule_names)
     report = _report_context(fs, lists, shap, drift, rule_names, stamps, lang)
     return ScoredPeriod(fs.period, lists, cases, report, explained)
 
@@ -90,11 +98,9 @@ def _rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) -> pd.D
 
 
 def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportContext:
-    from features.dictionary import describe
-
     hits = fs.hits.groupby("rule_id").agg(claims=("claim_id", "nunique"), entities=("provider_id", "nunique"))
     hits = hits.reset_index().assign(name=lambda t: t["rule_id"].map(rule_names))
-    names = {e: {c: _safe_describe(describe, e, c, lang) for c in shap[e].columns} for e in shap}
+    names = {e: _names(e, shap[e].columns, lang) for e in shap}
     due = {e: retrain_due(drift[e]) for e in drift}
     return ReportContext(period=fs.period, generated_at=f"data {stamps.get('data_fingerprint', '')}",
                          model_versions={e: lst.listed["model_version"].iloc[0] if len(lst.listed) else ""
@@ -105,8 +111,10 @@ def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportC
                          rule_hits=hits, drift=drift, retrain=due, lang=lang)
 
 
-def _safe_describe(describe, entity, column, lang):
-    try:
-        return describe(entity, column, lang)
-    except KeyError:
-        return column
+def _names(entity: str, columns, lang: str) -> dict[str, str]:
+    """Plain names of feature columns (peer-relative ones by their base measure)."""
+    from features.dictionary import measures
+    from features.schema import base_name
+
+    table = {m.name: (m.zh if lang == "zh" else m.en) for m in measures(entity)}
+    return {c: table.get(c) or table.get(base_name(c)) or c for c in columns}

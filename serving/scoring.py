@@ -49,8 +49,8 @@ def model_rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) ->
 
 def rank_entities(rows: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
     """Parts and risk for every row, ranked (ties broken by entity id, so re-runs agree)."""
-    scored = model.score(rows).round(6)
-    scored["entity_id"] = rows.index
+    scored = model.score(rows).round(6).reset_index(drop=True)
+    scored["entity_id"] = rows.index.to_numpy()
     scored = scored.sort_values(["risk_score", "entity_id"], ascending=[False, True])
     return scored.assign(rank=np.arange(1, len(scored) + 1))
 
