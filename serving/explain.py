@@ -17,7 +17,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from features.schema import ENTITY_ID, PEER_GROUP, PEER_PCT, PEER_RATIO
+from features.schema import ENTITY_ID, PEER_GROUP, base_name
 from models.risk import RiskModel
 from models.supervised import is_trained
 from serving.sentences import sentence, unusual
@@ -39,26 +39,91 @@ def _positive_class(values, expected) -> tuple[np.ndarray, float]:
     return values, float(np.ravel(expected)[-1])
 
 
-def shap_values(model: RiskModel, X: pd.DataFrame) -> pd.DataFrame:
-    """TreeSHAP contributions of the classifier for every row of `X` (index kept, one column per
-    `model.features`, in log-odds of fraud). `attrs["base_value"]` is the expected value, so each
-    row sums with it to the classifier's raw output; `attrs["explained"]` is False (and every
-    contribution 0) when the classifier was never trained on fraud labels."""
-    data = X[model.features]
-    clf = model.classifier_
-    if not is_trained(clf):
-        out = pd.DataFrame(0.0, index=X.index, columns=list(model.features))
-        out.attrs.update(base_value=_logit(clf.class_prior_[-1]), explained=False)
-        return out
+def _tree_splits(booster) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
+    """Per tree: the feature positions and thresholds of its splits (None with categorical splits)."""
+    trees = booster.trees_to_dataframe()
+    splits = trees[trees["split_feature"].notna()]
+    if (splits["decision_type"] != "<=").any():
+        return None
+    position = {name: j for j, name in enumerate(booster.feature_name())}
+    return {int(t): (g["split_feature"].map(position).to_numpy(dtype=int),
+                     g["threshold"].to_numpy(dtype=float)) for t, g in splits.groupby("tree_index")}
+
+
+def _sides(data: np.ndarray, special: np.ndarray, features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Which side of each split of one tree every row is on, as one integer per row (NaN and zero,
+    |x| <= 1e-35 for LightGBM, get codes of their own: they may go the default way). A tree gives
+    rows on the same sides of all its splits the same SHAP values."""
+    key, bound = np.zeros(len(data), dtype=np.int64), 1
+    for j, threshold in zip(features, thresholds):
+        key, bound = key * 4 + np.maximum(special[:, j], data[:, j] <= threshold), bound * 4
+        if bound > 1 << 60:
+            uniq, key = np.unique(key, return_inverse=True)
+            key, bound = key.reshape(-1).astype(np.int64), len(uniq)
+    return key
+
+
+def _by_tree(booster, data: np.ndarray, splits: dict) -> tuple[np.ndarray, float] | None:
+    """Exact TreeSHAP (LightGBM's own, which TreeExplainer calls for LightGBM) tree by tree, each
+    tree on one row per combination of sides of its splits; None when that would not save work
+    (judged on a sample: most rows differ in some tree)."""
+    n_trees = booster.num_trees()
+    data = np.asfortranarray(data)
+    special = np.where(np.isnan(data), 2, np.where(np.abs(data) <= 1e-35, 3, 0)).astype(np.int8)
+    special = np.asfortranarray(special)
+    sample = np.linspace(0, len(data) - 1, min(len(data), 4000)).astype(int)
+    distinct = sum(len(np.unique(_sides(data[sample], special[sample], *splits[t]))) for t in splits)
+    if distinct > 0.3 * len(sample) * n_trees:
+        return None
+    out, base = np.zeros(data.shape), 0.0
+    for t in range(n_trees):
+        if t not in splits:  # a single-leaf tree only moves the base value
+            base += booster.predict(data[:1], start_iteration=t, num_iteration=1, pred_contrib=True)[0, -1]
+            continue
+        features, thresholds = splits[t]
+        sides = _sides(data, special, features, thresholds)
+        _, first, kind = np.unique(sides, return_index=True, return_inverse=True)
+        phi = booster.predict(data[first], start_iteration=t, num_iteration=1, pred_contrib=True)
+        used = np.unique(features)
+        out[:, used] += phi[:, used][kind.reshape(-1)]
+        base += phi[0, -1]
+    return out, base
+
+
+def _explainer(clf, data: pd.DataFrame) -> tuple[np.ndarray, float]:
     import shap
 
     explainer = shap.TreeExplainer(clf)
     with warnings.catch_warnings():  # a stale "output has changed to a list" notice for LightGBM
         warnings.simplefilter("ignore", UserWarning)
         values = explainer.shap_values(data, check_additivity=False)
-    values, base = _positive_class(values, explainer.expected_value)
+    return _positive_class(values, explainer.expected_value)
+
+
+def shap_values(model: RiskModel, X: pd.DataFrame) -> pd.DataFrame:
+    """TreeSHAP contributions of the classifier for every row of `X` (index kept, one column per
+    `model.features`, in log-odds of fraud). `attrs["base_value"]` is the expected value, so each
+    row sums with it to the classifier's raw output; `attrs["explained"]` is False (and every
+    contribution 0) when the classifier was never trained on fraud labels.
+
+    Small frames: one shap.TreeExplainer call. Large frames where many rows look alike to the
+    trees: the same numbers computed tree by tree on one row per kind (several times faster)."""
+    clf = model.classifier_
+    if not is_trained(clf):
+        out = pd.DataFrame(0.0, index=X.index, columns=list(model.features))
+        out.attrs.update(base_value=_logit(clf.class_prior_[-1]), explained=False)
+        return out
+    data = X[model.features]
+    result = None
+    booster = clf.booster_
+    if data.empty:  # the base value does not depend on the row
+        result = np.zeros(data.shape), booster.predict(np.zeros((1, data.shape[1])), pred_contrib=True)[0, -1]
+    elif len(data) > 5000 and booster.num_trees() == booster.current_iteration() and booster.best_iteration <= 0:
+        splits = _tree_splits(booster)
+        result = _by_tree(booster, data.to_numpy(dtype=float), splits) if splits is not None else None
+    values, base = result if result is not None else _explainer(clf, data)
     out = pd.DataFrame(values, index=X.index, columns=list(model.features))
-    out.attrs.update(base_value=base, explained=True)
+    out.attrs.update(base_value=float(base), explained=True)
     return out
 
 
@@ -80,21 +145,21 @@ def _row_keys(X: pd.DataFrame) -> pd.Index:
 
 
 def _medians(entity: str, X: pd.DataFrame, model: RiskModel, columns: list[str],
-             peer_medians) -> np.ndarray:
-    """Typical value of each raw column for each row (NaN where unknown): the given peer medians
-    (a frame indexed by entity id like FeatureSet.peer_medians, or one value per column), else,
-    for persons, the training median the outlier score measures against."""
-    out = np.full((len(X), len(columns)), np.nan)
+             peer_medians) -> dict[str, np.ndarray]:
+    """Typical value of each measure behind `columns`, per row (NaN where unknown): the given peer
+    medians (a frame indexed by entity id like FeatureSet.peer_medians, or one value per measure),
+    else, for persons, the training median the outlier score measures against."""
     typical = {} if entity == "provider" else dict(zip(model.outlier_features, model.outlier_.median_))
-    for j, col in enumerate(columns):
-        if col.endswith((PEER_RATIO, PEER_PCT)):
-            continue
-        if isinstance(peer_medians, pd.DataFrame) and col in peer_medians.columns:
-            out[:, j] = peer_medians[col].reindex(_row_keys(X)).to_numpy(dtype=float)
-        elif isinstance(peer_medians, pd.Series) and col in peer_medians.index:
-            out[:, j] = float(peer_medians[col])
-        if col in typical:
-            out[:, j] = np.where(np.isnan(out[:, j]), typical[col], out[:, j])
+    out = {}
+    for base in dict.fromkeys(base_name(c) for c in columns):
+        values = np.full(len(X), np.nan)
+        if isinstance(peer_medians, pd.DataFrame) and base in peer_medians.columns:
+            values = peer_medians[base].reindex(_row_keys(X)).to_numpy(dtype=float)
+        elif isinstance(peer_medians, pd.Series) and base in peer_medians.index:
+            values = np.full(len(X), float(peer_medians[base]))
+        if base in typical:
+            values = np.where(np.isnan(values), typical[base], values)
+        out[base] = values
     return out
 
 
@@ -103,45 +168,59 @@ def _top(values: np.ndarray, top: int) -> np.ndarray:
     return np.argsort(-values, axis=1, kind="stable")[:, :top]
 
 
-def _items(entity, X, cols, positions, scores, shap_arr, medians, groups, lang, kind) -> list[list[dict]]:
-    """The sentences and their figures for the chosen column positions of each row."""
-    values = X[cols].to_numpy(dtype=float)
-    col_index = {c: i for i, c in enumerate(cols)}
+def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind,
+           floor=0.0) -> list[list[dict]]:
+    """Sentences and figures for each row's chosen columns (`positions`, ranked by `ranked`,
+    kept while the ranking value is above `floor`)."""
+    bases = [base_name(c) for c in cols]
+    nan = np.full(len(X), np.nan)
+    med = np.column_stack([medians.get(b, nan) for b in bases])
+    raw = np.column_stack([X[b].to_numpy(dtype=float) if b in X.columns else nan for b in bases])
+
+    def pick(matrix):
+        return np.take_along_axis(matrix, positions, axis=1).tolist()
+
+    values, shaps, meds, raws = pick(X[cols].to_numpy(dtype=float)), pick(shap_arr), pick(med), pick(raw)
+    keep = (np.asarray(ranked) > floor).tolist()
+    prefix = unusual("", lang) if kind == "unusual" else ""
     out = []
-    for r, (pos, sc) in enumerate(zip(positions, scores)):
+    for r, pos in enumerate(positions.tolist()):
         row = []
-        for j, s in zip(pos, sc):
-            if not s > 0:
+        for k, j in enumerate(pos):
+            if not keep[r][k]:
                 break
-            col = cols[j]
-            med = medians[r, col_index[col]]
-            med = None if np.isnan(med) else float(med)
-            text = sentence(entity, col, values[r, j], median=med, group=groups[r], lang=lang)
-            row.append({"feature": col, "value": float(values[r, j]), "peer_median": med,
-                        "shap": float(shap_arr[r, j]), "sentence": unusual(text, lang) if kind == "unusual" else text,
-                        "kind": kind})
+            m = None if meds[r][k] != meds[r][k] else meds[r][k]
+            text = sentence(entity, cols[j], values[r][k], median=m, group=groups[r], base_value=raws[r][k],
+                            lang=lang)
+            row.append({"feature": cols[j], "value": values[r][k], "peer_median": m, "shap": shaps[r][k],
+                        "sentence": prefix + text, "kind": kind})
         out.append(row)
     return out
 
 
 def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskModel, *,
             peer_medians: pd.DataFrame | pd.Series | None = None, peer_groups: pd.Series | None = None,
-            lang: str = "en", top: int = 3, scores: pd.DataFrame | None = None) -> pd.DataFrame:
+            lang: str = "en", top: int = 3, scores: pd.DataFrame | None = None,
+            min_shap: float = 0.0) -> pd.DataFrame:
     """Per row of `shap_df` (rows of `X`): the `top` features pushing the risk up, in words.
 
-    Model-driven rows name exactly the features with the largest positive SHAP values, in order.
-    Anomaly-driven rows (see `drivers`) first name the measures standing furthest above the
-    typical value (`model.outlier_.excess`), prefixed 'unusual: ' / '异常: ', then fill up with
-    the top positive-SHAP features not already named. `peer_medians`: FeatureSet.peer_medians
-    (indexed by entity id; X's `entity_id` column, else its index, is looked up) or one value per
-    column; `peer_groups`: group keys aligned with X (default: X's `peer_group` column);
-    `scores`: `model.score(X)` if already computed.
+    Model-driven rows name exactly the features with the largest SHAP values above `min_shap`
+    (default: every positive one), largest first. Anomaly-driven rows (see `drivers`) first name
+    the measures standing furthest above the typical value (`model.outlier_.excess`), prefixed
+    'unusual: ' / '异常: ', then fill up with those top-SHAP features not already named.
+    `peer_medians`: FeatureSet.peer_medians (indexed by entity id: X's `entity_id` column, else
+    its index, is looked up) or one value per measure; `peer_groups`: group keys aligned with X
+    (default: X's `peer_group` column); `scores`: `model.score(X)` if already computed.
 
     Columns: reasons (sentences joined by '; '), reason_1..reason_<top>, driver ('model' or
-    'anomaly'), top_features (list of dicts: feature, value, peer_median, shap, sentence, kind).
+    'anomaly'), top_features (list of dicts: feature, value, peer_median, shap, sentence, kind,
+    where kind is 'model' or 'unusual' and peer_median is the median of the feature's measure).
     """
     X = X if X.index.equals(shap_df.index) else X.loc[shap_df.index]
-    features = list(shap_df.columns)
+    columns = ["reasons", *(f"reason_{k + 1}" for k in range(top)), "driver", "top_features"]
+    if X.empty:
+        return pd.DataFrame(columns=columns, index=X.index)
+    features, outl = list(shap_df.columns), list(model.outlier_features)
     S = shap_df.to_numpy(dtype=float)
     explained = shap_df.attrs.get("explained", is_trained(model.classifier_))
     scores = model.score(X) if scores is None else scores.loc[X.index]
@@ -149,28 +228,23 @@ def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskMode
     if peer_groups is None:
         peer_groups = X[PEER_GROUP] if PEER_GROUP in X.columns else pd.Series(None, index=X.index, dtype=object)
     groups = list(peer_groups if peer_groups.index.equals(X.index) else peer_groups.loc[X.index])
+    medians = _medians(entity, X, model, features + outl, peer_medians)
 
-    outl = list(model.outlier_features)
-    med_cols = list(dict.fromkeys(features + outl))
-    medians = _medians(entity, X, model, med_cols, peer_medians)
     pos = _top(S, top)
-    model_items = _items(entity, X, features, pos, np.take_along_axis(S, pos, axis=1), S,
-                         medians[:, [med_cols.index(c) for c in features]], groups, lang, "model")
-
-    items = model_items
-    anomalous = np.flatnonzero(driver == "anomaly")
-    if len(anomalous):
-        sub = X.iloc[anomalous]
+    items = _items(entity, X, features, pos, np.take_along_axis(S, pos, axis=1), S, medians, groups, lang,
+                   "model", min_shap)
+    odd_rows = np.flatnonzero(driver == "anomaly")
+    if len(odd_rows):
+        sub = X.iloc[odd_rows]
         excess = model.outlier_.excess(sub[outl])
         epos = _top(excess, top)
-        shap_of_outl = shap_df.iloc[anomalous].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
-        odd = _items(entity, sub, outl, epos, np.take_along_axis(excess, epos, axis=1), shap_of_outl,
-                     medians[anomalous][:, [med_cols.index(c) for c in outl]],
-                     [groups[i] for i in anomalous], lang, "unusual")
-        items = list(model_items)
-        for i, row in zip(anomalous, odd):
+        sub_shap = shap_df.iloc[odd_rows].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
+        sub_medians = {k: v[odd_rows] for k, v in medians.items()}
+        odd = _items(entity, sub, outl, epos, np.take_along_axis(excess, epos, axis=1), sub_shap, sub_medians,
+                     [groups[i] for i in odd_rows], lang, "unusual")
+        for i, row in zip(odd_rows, odd):
             named = {d["feature"] for d in row}
-            items[i] = (row + [d for d in model_items[i] if d["feature"] not in named])[:top]
+            items[i] = (row + [d for d in items[i] if d["feature"] not in named])[:top]
 
     sentences = [[d["sentence"] for d in row] for row in items]
     out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=X.index)
@@ -191,7 +265,7 @@ def contributions_table(shap_df: pd.DataFrame, X: pd.DataFrame, top: int | None 
     order = np.argsort(-np.abs(S), axis=1, kind="stable")
     if top is not None:
         order = order[:, :top]
-    n, k = order.shape
+    k = order.shape[1]
     return pd.DataFrame({
         "entity_id": np.repeat(np.asarray(_row_keys(X)), k),
         "feature": features[order].ravel(),

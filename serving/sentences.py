@@ -19,7 +19,8 @@ from features.schema import PEER_PCT, PEER_RATIO, Measure, base_name
 
 # model inputs that come from earlier inspections, not from the feature tables
 LABEL_MEASURES = (
-    Measure("prior_fraud_findings", "frauds found by earlier inspections", "以往检查查实的欺诈次数", "findings"),
+    Measure("prior_fraud_findings", "frauds found by earlier inspections", "以往检查查实的欺诈次数",
+            "findings"),
     Measure("prior_inspections", "earlier inspections", "以往检查次数", "inspections"),
 )
 COUNT_UNITS = {"claims", "persons", "admissions", "providers", "visits", "stays", "purchases", "pharmacies",
@@ -27,9 +28,9 @@ COUNT_UNITS = {"claims", "persons", "admissions", "providers", "visits", "stays"
 YUAN_UNITS = {"yuan", "yuan/bed", "yuan/person"}
 WORDS = {
     "en": {"median": {"provider": "peer median", "person": "median of insured persons"},
-           "peers": "its peers", "unusual": "unusual: ", "yes": "yes", "no": "no", "na": "n/a"},
+           "peers": "its peers", "unusual": "unusual: ", "na": "n/a"},
     "zh": {"median": {"provider": "同类机构中位数", "person": "参保人中位数"},
-           "peers": "同类机构", "unusual": "异常: ", "yes": "是", "no": "否", "na": "无"},
+           "peers": "同类机构", "unusual": "异常: ", "na": "无"},
 }
 
 
@@ -41,12 +42,12 @@ def vocabulary(entity: str) -> dict[str, Measure]:
     return table
 
 
+@lru_cache(maxsize=4096)
 def meaning(entity: str, column: str) -> Measure:
     """The measure behind a column (the base measure for peer-relative columns); unknown
     columns read as their own name, so a new feature never breaks the reasons."""
     vocab = vocabulary(entity)
-    base = base_name(column)
-    return vocab.get(base) or vocab.get(column) or Measure(column, column, column, "")
+    return vocab.get(base_name(column)) or vocab.get(column) or Measure(column, column, column, "")
 
 
 def number(value: float, decimals: int = 2) -> str:
@@ -56,19 +57,21 @@ def number(value: float, decimals: int = 2) -> str:
 
 
 def format_value(value, unit: str, lang: str = "en") -> str:
-    words = WORDS[lang]
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return words["na"]
-    value = float(value)
-    if unit == "flag":
-        return words["yes"] if value >= 0.5 else words["no"]
+    """Counts as integers, shares as %, yuan with thousands separators, flags as 1/0."""
+    if value is None or math.isnan(value):
+        return WORDS[lang]["na"]
+    return _format(float(value), unit, lang)
+
+
+@lru_cache(maxsize=1 << 16)
+def _format(value: float, unit: str, lang: str) -> str:
     if unit == "share":
         pct = value * 100
         return f"{number(pct, 0 if abs(pct) >= 10 else 1)}%"
     if unit in YUAN_UNITS:
         text = number(value, 0 if abs(value) >= 100 else 2)
         return f"{text}元" if lang == "zh" else f"{text} yuan"
-    if unit in COUNT_UNITS:
+    if unit in COUNT_UNITS or unit == "flag":
         return number(value, 0 if abs(value - round(value)) < 1e-9 else 1)
     if unit == "per 100 claims":
         return number(value, 1)
@@ -81,32 +84,48 @@ def format_ratio(ratio: float) -> str:
     return number(ratio, 0 if abs(ratio) >= 10 else 1 if abs(ratio) >= 1 else 2)
 
 
-def group_words(group: str | None, lang: str) -> str | None:
-    return peer_group_label(group, lang) if isinstance(group, str) and group else None
+@lru_cache(maxsize=4096)
+def group_words(group: str | None, lang: str) -> str:
+    """Words for a peer group key, or 'its peers' when unknown."""
+    return peer_group_label(group, lang) if isinstance(group, str) and group else WORDS[lang]["peers"]
 
 
 def sentence(entity: str, column: str, value: float, *, median: float | None = None,
-             group: str | None = None, lang: str = "en") -> str:
+             group: str | None = None, base_value: float | None = None, lang: str = "en") -> str:
     """One reason: '<meaning>: <value> (<median label> <median>)', or relative to the peer group
-    for `__peer_ratio` (times the median) and `__peer_pct` (percentile) columns."""
+    for `__peer_ratio` (times the median) and `__peer_pct` (percentile) columns. For those,
+    `base_value` and `median` are the raw measure and its peer median, shown where known; a ratio
+    to a zero (or negative) median is meaningless, so then the raw value is shown against it."""
     m = meaning(entity, column)
     name = m.zh if lang == "zh" else m.en
-    peers = group_words(group, lang)
-    if column.endswith(PEER_RATIO):
+    has_median = median is not None and not math.isnan(median)
+    if column.endswith(PEER_RATIO) or column.endswith(PEER_PCT):
+        peers = group_words(group, lang)
+        known = has_median and base_value is not None and not math.isnan(base_value)
+        versus = _versus(format_value(base_value, m.unit, lang), format_value(median, m.unit, lang),
+                         lang) if known else ""
+        if column.endswith(PEER_PCT):
+            pct = "n/a" if math.isnan(value) else str(int(round(value * 100)))
+            text = (f"{name}: 在{peers}中位于第{pct}百分位" if lang == "zh"
+                    else f"{name}: percentile {pct} among {peers}")
+            return text + versus
+        if known and median <= 0:
+            raw, med = format_value(base_value, m.unit, lang), format_value(median, m.unit, lang)
+            return (f"{name}: {raw} ({peers}中位数 {med})" if lang == "zh"
+                    else f"{name}: {raw} (median of {peers} {med})")
         times = format_ratio(value)
-        if lang == "zh":
-            return f"{name}: {peers or WORDS['zh']['peers']}中位数的{times}倍"
-        return f"{name}: {times}× the median of {peers or WORDS['en']['peers']}"
-    if column.endswith(PEER_PCT):
-        pct = "n/a" if math.isnan(value) else str(int(round(value * 100)))
-        if lang == "zh":
-            return f"{name}: 在{peers or WORDS['zh']['peers']}中位于第{pct}百分位"
-        return f"{name}: percentile {pct} among {peers or WORDS['en']['peers']}"
+        text = (f"{name}: {peers}中位数的{times}倍" if lang == "zh"
+                else f"{name}: {times}× the median of {peers}")
+        return text + versus
     text = f"{name}: {format_value(value, m.unit, lang)}"
-    if median is not None and not math.isnan(median):
+    if has_median:
         label = WORDS[lang]["median"]["person" if entity == "person" else "provider"]
         text += f" ({label} {format_value(median, m.unit, lang)})"
     return text
+
+
+def _versus(raw: str, median: str, lang: str) -> str:
+    return f" ({raw}, 中位数 {median})" if lang == "zh" else f" ({raw} vs median {median})"
 
 
 def unusual(text: str, lang: str = "en") -> str:
