@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 import uuid
 import zipfile
@@ -61,7 +62,6 @@ def workbook_bytes(lists: dict[str, pd.DataFrame]) -> bytes:
             sheet = SHEET_NAMES.get(entity, entity)
             table.to_excel(writer, sheet_name=sheet, index=False)
             _format_sheet(writer.sheets[sheet], table)
-        writer.book.properties.created = writer.book.properties.modified = pd.Timestamp("2000-01-01").to_pydatetime()
     return _stable_zip(buffer.getvalue())
 
 
@@ -92,5 +92,8 @@ def _stable_zip(data: bytes) -> bytes:
         for item in src.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=FIXED_ZIP_DATE)
             info.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(info, src.read(item.filename))
+            body = src.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", body)
+            dst.writestr(info, body)
     return out.getvalue()
