@@ -163,9 +163,32 @@ def _medians(entity: str, X: pd.DataFrame, model: RiskModel, columns: list[str],
     return out
 
 
-def _top(values: np.ndarray, top: int) -> np.ndarray:
-    """Column positions of each row's `top` largest values, largest first (ties: column order)."""
-    return np.argsort(-values, axis=1, kind="stable")[:, :top]
+def family(column: str) -> str:
+    """What a column is about: its measure, and one family per audit rule (count and rate alike)."""
+    base = base_name(column)
+    if base in ("rule_hits_total", "rule_hit_rate"):
+        return "rule_hits"
+    for suffix in ("_claims", "_rate"):
+        if base.startswith("rule_") and base.endswith(suffix):
+            return base[: -len(suffix)]
+    return base
+
+
+def _top(values: np.ndarray, top: int, columns: list[str]) -> np.ndarray:
+    """Column positions of each row's `top` largest values, largest first (ties: column order),
+    one per family, so a measure and its peer ratio, or a rule's count and rate, are named once."""
+    fam = np.array([family(c) for c in columns])
+    names, inverse = np.unique(fam, return_inverse=True)
+    best_val = np.full((len(values), len(names)), -np.inf)
+    best_pos = np.zeros((len(values), len(names)), dtype=int)
+    for f in range(len(names)):
+        cols = np.flatnonzero(inverse == f)
+        sub = values[:, cols]
+        arg = np.argmax(sub, axis=1)
+        best_val[:, f] = sub[np.arange(len(values)), arg]
+        best_pos[:, f] = cols[arg]
+    order = np.argsort(-best_val, axis=1, kind="stable")
+    return np.take_along_axis(best_pos, order[:, :top], axis=1)
 
 
 def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind,
@@ -230,21 +253,21 @@ def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskMode
     groups = list(peer_groups if peer_groups.index.equals(X.index) else peer_groups.loc[X.index])
     medians = _medians(entity, X, model, features + outl, peer_medians)
 
-    pos = _top(S, top)
+    pos = _top(S, top, features)
     items = _items(entity, X, features, pos, np.take_along_axis(S, pos, axis=1), S, medians, groups, lang,
                    "model", min_shap)
     odd_rows = np.flatnonzero(driver == "anomaly")
     if len(odd_rows):
         sub = X.iloc[odd_rows]
         excess = model.outlier_.excess(sub[outl])
-        epos = _top(excess, top)
+        epos = _top(excess, top, outl)
         sub_shap = shap_df.iloc[odd_rows].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
         sub_medians = {k: v[odd_rows] for k, v in medians.items()}
         odd = _items(entity, sub, outl, epos, np.take_along_axis(excess, epos, axis=1), sub_shap, sub_medians,
                      [groups[i] for i in odd_rows], lang, "unusual")
         for i, row in zip(odd_rows, odd):
-            named = {d["feature"] for d in row}
-            items[i] = (row + [d for d in items[i] if d["feature"] not in named])[:top]
+            named = {family(d["feature"]) for d in row}
+            items[i] = (row + [d for d in items[i] if family(d["feature"]) not in named])[:top]
 
     sentences = [[d["sentence"] for d in row] for row in items]
     out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=X.index)

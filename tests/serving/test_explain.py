@@ -200,3 +200,11 @@ def test_numbers_are_formatted_by_unit():
                     median=0.0, lang="zh") == "违反任一审核规则的结算笔数: 12 (一级诊所中位数 0)"
     assert sentence("provider", "prior_inspections", 3.0, lang="zh") == "以往检查次数: 3"
     assert sentence("person", "prior_fraud_findings", 1.0) == "frauds found by earlier inspections: 1"
+
+
+def test_a_measure_or_rule_is_named_once_among_the_reasons():
+    from serving.explain import _top
+
+    cols = ["rule_R05_DUP_claims", "rule_R05_DUP_rate", "fund_paid__peer_ratio", "fund_paid", "n_claims"]
+    values = np.array([[5.0, 4.0, 3.0, 2.5, 1.0]])
+    assert _top(values, 3, cols).tolist() == [[0, 2, 4]]
