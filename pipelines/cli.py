@@ -6,6 +6,7 @@ column, rule and example rows); 64 a usage error; 1 any other fault, with what t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -98,25 +99,30 @@ def train(
 
 
 def _train(data: Path, labels: Path, until: str | None):
-    from pipelines.train_flow import ContractBroken, train_flow
+    from pipelines.train_flow import train_flow
 
-    settings = load_settings()
+    with _contract_exit(data, labels):
+        try:
+            return train_flow(data, labels, load_settings(), until)
+        except (ValueError, LookupError) as exc:
+            raise Fault(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _contract_exit(data: Path, labels: Path | None):
+    """Input that breaks the contract (unreadable, or failing a rule): report, then exit 2."""
+    from data_contracts.errors import ContractViolation
+    from data_contracts.validate import ValidationReport
+    from pipelines.train_flow import ContractBroken
+
     try:
-        return train_flow(data, labels, settings, until)
+        yield
     except ContractBroken as broken:
         _write_report(broken.report, None, data)
         raise typer.Exit(EXIT_CONTRACT)
-    except _load_errors() as violation:
-        from data_contracts.validate import ValidationReport
+    except ContractViolation as violation:
         _write_report(ValidationReport(str(data), str(labels), list(violation.findings)), None, data)
         raise typer.Exit(EXIT_CONTRACT)
-    except (ValueError, LookupError) as exc:
-        raise Fault(str(exc)) from exc
-
-
-def _load_errors():
-    from data_contracts.errors import ContractViolation
-    return ContractViolation
 
 
 def _training_lines(entity: str, outcome, registered) -> str:
@@ -147,24 +153,18 @@ def score(
     lang: Annotated[str, typer.Option(help="language of the reasons: en | zh")] = "en",
 ) -> None:
     """The ranked inspection list of one period, with reasons, case files, workbook and report."""
-    from pipelines.score_flow import ContractBroken, NothingToScore, ScoreRequest, score_flow
+    from pipelines.score_flow import NothingToScore, ScoreRequest, score_flow
 
     if period is not None and not _is_period(period):
         raise typer.BadParameter(f"period must look like YYYY-MM, got {period!r}", param_hint="--period")
     if lang not in ("en", "zh"):
         raise typer.BadParameter("lang must be en or zh", param_hint="--lang")
     request = ScoreRequest(period, top, tuple(region or ()), tuple(provider_type or ()), skip_inspected_months, lang)
-    try:
-        target = score_flow(data, out, load_settings(), request, labels)
-    except ContractBroken as broken:
-        _write_report(broken.report, None, data)
-        raise typer.Exit(EXIT_CONTRACT)
-    except _load_errors() as violation:
-        from data_contracts.validate import ValidationReport
-        _write_report(ValidationReport(str(data), str(labels), list(violation.findings)), None, data)
-        raise typer.Exit(EXIT_CONTRACT)
-    except (NothingToScore, LookupError) as exc:
-        raise Fault(str(exc)) from exc
+    with _contract_exit(data, labels):
+        try:
+            target = score_flow(data, out, load_settings(), request, labels)
+        except (NothingToScore, LookupError) as exc:
+            raise Fault(str(exc)) from exc
     typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
                f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}")
 
