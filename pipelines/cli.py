@@ -225,6 +225,8 @@ def main(argv: list[str] | None = None) -> None:
     """Console entry point with the contract's exit codes (click's own usage errors would be 2)."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network: no telemetry
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    # the temporary local Prefect API can take long to start on a busy machine (default 20 s)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     try:
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from prefect import flow
-from prefect.settings import PREFECT_SERVER_ANALYTICS_ENABLED, temporary_settings
+from prefect.settings import (PREFECT_SERVER_ANALYTICS_ENABLED, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+                              temporary_settings)
 from prefect.testing.utilities import prefect_test_harness
 
 
@@ -15,7 +16,8 @@ def _warm_up() -> int:
 
 @pytest.fixture(scope="session")
 def prefect_api():
-    with temporary_settings({PREFECT_SERVER_ANALYTICS_ENABLED: False}), prefect_test_harness():
+    settings = {PREFECT_SERVER_ANALYTICS_ENABLED: False, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS: 180}
+    with temporary_settings(settings), prefect_test_harness(server_startup_timeout=180):
         # Prefect binds its console log handler to the stdout of its first run; make that the
         # session's stream rather than the short-lived one of a test using capsys
         _warm_up()
