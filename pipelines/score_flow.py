@@ -19,7 +19,7 @@ from models import tracking
 from models.fit import data_periods
 from pipelines.io import code_version, dataset_fingerprint
 from pipelines.settings import Settings
-from pipelines.train_flow import ContractBroken, check_contract
+from pipelines.train_flow import ContractBroken, check_contract, check_features
 from serving.outputs import write_period
 from serving.period import ScoredPeriod, score_period
 from serving.report import render_report
@@ -98,6 +98,7 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
     models = {e: champion(e) for e in ("provider", "person")}
     fs = build_feature_set(tables, period, lookback_months=m.lookback_months, min_peer_group=m.min_peer_group)
+    check_features(fs)
     stamps = {"data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
               "code_version": code_version()}
     options, cases = _options(settings, request, len(fs.provider))

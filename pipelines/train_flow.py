@@ -13,6 +13,7 @@ import pandas as pd
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from data_contracts.features import validate_feature_table
 from data_contracts.tables import load_dataset, load_labels
 from data_contracts.validate import ValidationReport, validate_tables
 from features.build import FeatureSet, build_feature_set
@@ -54,6 +55,15 @@ def check_contract(tables: dict, labels: pd.DataFrame) -> ValidationReport:
 @task(**HEAVY)
 def features_of(tables: dict, period: str, lookback: int, min_peer: int) -> FeatureSet:
     return build_feature_set(tables, period, lookback_months=lookback, min_peer_group=min_peer)
+
+
+@task(**HEAVY)
+def check_features(fs: FeatureSet) -> None:
+    """The feature-table contract: fail closed before anything is fitted or scored."""
+    for entity in ("provider", "person"):
+        checked = validate_feature_table(fs.table(entity), entity, period=fs.period)
+        if not checked.ok:
+            raise ContractBroken(checked)
 
 
 @task(**HEAVY)
@@ -99,6 +109,8 @@ def train_flow(data: Path, labels: Path, settings: Settings, until: str | None =
     m = settings.model
     wanted = [p for p in periods if p <= until] + [p for p in periods if p > until][:1]
     feature_sets = {p: features_of(tables, p, m.lookback_months, m.min_peer_group) for p in wanted}
+    for fs in feature_sets.values():
+        check_features(fs)
     truth, never = _truth(data)
     outcomes = fit_models(feature_sets, label_table, until, train_configs(settings), truth, never)
     uri = tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
