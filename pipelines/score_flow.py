@@ -120,8 +120,15 @@ def monthly_flow(data: str, out: str, lang: str = "en") -> str:
     return str(target)
 
 
+def monthly_deployment(data: Path, out: Path, cron: str = MONTHLY_CRON):
+    """The monthly deployment: the monthly flow on `cron`, reading `data`, writing into `out`."""
+    return monthly_flow.to_deployment(name="fundguard-monthly", cron=cron,
+                                      parameters={"data": str(data.resolve()), "out": str(out.resolve())})
+
+
 def serve_monthly(data: Path, out: Path, cron: str = MONTHLY_CRON) -> None:
     """Register the monthly deployment and run it on schedule (needs a Prefect server:
     `prefect server start`, or PREFECT_API_URL pointing at one)."""
-    monthly_flow.serve(name="fundguard-monthly", cron=cron,
-                       parameters={"data": str(data.resolve()), "out": str(out.resolve())})
+    from prefect import serve
+
+    serve(monthly_deployment(data, out, cron))

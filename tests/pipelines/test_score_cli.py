@@ -126,3 +126,31 @@ def test_missing_champion_is_a_clear_fault(prefect_api, trained_tiny, tmp_path, 
     code = run(["score", "--data", str(trained_tiny["dir"]), "--out", str(tmp_path / "x")])
     assert code == 1
     assert "run `fundguard train` first" in capsys.readouterr().err
+
+
+def test_a_month_without_settlements_is_refused(prefect_api, trained_tiny, env, capsys):
+    from shutil import copytree
+
+    data = env / "gap"
+    copytree(trained_tiny["dir"], data)
+    period = trained_tiny["periods"][-3]
+    claims = pd.read_parquet(data / "claims.parquet")
+    gone = claims["settle_time"].dt.strftime("%Y-%m") == period
+    items = pd.read_parquet(data / "claim_items.parquet")
+    items[~items["claim_id"].isin(claims.loc[gone, "claim_id"])].to_parquet(data / "claim_items.parquet")
+    claims[~gone].to_parquet(data / "claims.parquet")
+    assert run(["score", "--data", str(data), "--period", period, "--out", str(env / "x")]) == 1
+    assert f"no claims were settled in {period}" in capsys.readouterr().err
+    assert not (env / "x").exists()
+
+
+def test_monthly_flow_scores_the_latest_month(scored, trained_tiny, registered, env, monkeypatch):
+    from pipelines.score_flow import MONTHLY_CRON, monthly_deployment, monthly_flow
+
+    target = monthly_flow(str(trained_tiny["dir"]), str(env / "monthly"))
+    assert target.endswith(trained_tiny["periods"][-1])
+    assert (env / "monthly" / trained_tiny["periods"][-1] / "providers.csv").is_file()
+    deployment = monthly_deployment(trained_tiny["dir"], env / "monthly")
+    assert deployment.name == "fundguard-monthly"
+    assert deployment.schedules[0].schedule.cron == MONTHLY_CRON
+    assert deployment.parameters["data"] == str(trained_tiny["dir"].resolve())
