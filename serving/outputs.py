@@ -74,15 +74,18 @@ def _format_sheet(ws, table: pd.DataFrame) -> None:
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = PatternFill("solid", fgColor="1F4E79")
     widths = {"reasons": 90, "entity_id": 14, "peer_group": 22}
+    wrap = Alignment(wrap_text=True, vertical="top")
     for idx, col in enumerate(table.columns, start=1):
         letter = ws.cell(row=1, column=idx).column_letter
         ws.column_dimensions[letter].width = widths.get(col, max(10, min(24, len(col) + 2)))
         fmt = "0.000" if col.endswith("_score") else "#,##0.00" if col == "amount_at_risk" else None
-        for cell in ws[letter][1:]:
+        if fmt is None and col != "reasons":
+            continue  # only formatted columns are walked cell by cell (a city's person list: 127k rows)
+        for (cell,) in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=idx, max_col=idx):
             if fmt:
                 cell.number_format = fmt
             if col == "reasons":
-                cell.alignment = Alignment(wrap_text=True, vertical="top")
+                cell.alignment = wrap
 
 
 def _stable_zip(data: bytes) -> bytes:

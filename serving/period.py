@@ -37,6 +37,18 @@ def attributes(tables: dict, entity: str) -> pd.DataFrame:
     return tables["insured"].set_index("person_id")[["region"]]
 
 
+class _LinesByClaim:
+    """The claim lines of each claim, sliced only when a case file shows that claim (a listed
+    provider has thousands of claims in the month, a case file shows its top 20)."""
+
+    def __init__(self, items: pd.DataFrame):
+        self._items, self._at = items, items.groupby("claim_id", sort=False).indices
+
+    def get(self, claim_id, default=None):
+        at = self._at.get(claim_id)
+        return default if at is None else self._items.iloc[at]
+
+
 def _case(entity: str, row: pd.Series, why: pd.Series, contrib: pd.DataFrame, fs: FeatureSet,
           period: tuple[pd.DataFrame, pd.DataFrame], flagged: pd.DataFrame, rule_names: dict) -> dict:
     entity_id = row["entity_id"]
@@ -84,7 +96,7 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
         mine = period_claims[period_claims[f"{entity}_id"].isin(listed["entity_id"])]
         mine = mine.assign(flagged=mine["claim_id"].isin(flagged["claim_id"]))
         by_entity = dict(tuple(mine.groupby(f"{entity}_id")))
-        lines = dict(tuple(period_items[period_items["claim_id"].isin(mine["claim_id"])].groupby("claim_id")))
+        lines = _LinesByClaim(period_items[period_items["claim_id"].isin(mine["claim_id"])])
         for _, row in listed.iterrows():
             cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, why.loc[row["entity_id"]], contrib, fs,
                                                           (by_entity, lines), flagged, rule_names)
