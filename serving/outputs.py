@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+WORKBOOK_ROWS = 5000  # per sheet: the supervisor's list; full rankings stay in the CSV and Parquet files
 SHEET_NAMES = {"provider": "providers 机构", "person": "persons 人员"}
 
 
@@ -40,7 +41,7 @@ def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, 
             name = f"{entity}s"
             table.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
             table.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "inspection_list.xlsx").write_bytes(workbook_bytes(lists))
+        (tmp / "inspection_list.xlsx").write_bytes(workbook_bytes({e: t.head(WORKBOOK_ROWS) for e, t in lists.items()}))
         for key, case in cases.items():
             path = tmp / "cases" / f"{key}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
