@@ -85,10 +85,11 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
         model, version = models[entity]
         rows = _rows(entity, fs, labels, delay)
         values = shap_values(model, rows)
+        scores = model.score(rows)  # once: for the reasons and for the ranking
         why = reasons(entity, rows, values, model, peer_medians=fs.peer_medians if entity == "provider" else None,
-                      peer_groups=rows.get("peer_group"), lang=lang)
+                      peer_groups=rows.get("peer_group"), lang=lang, scores=scores)
         lst = build_list(entity, fs, model, version, labels, why["reasons"], attributes(tables, entity), flagged,
-                         options.get(entity, ListOptions()), delay, stamps)
+                         options.get(entity, ListOptions()), delay, stamps, scores)
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
         listed = lst.listed.head(case_count.get(entity, 0))

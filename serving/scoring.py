@@ -47,9 +47,9 @@ def model_rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) ->
     return with_label_history(table, own, delay).set_index("entity_id", drop=False)
 
 
-def rank_entities(rows: pd.DataFrame, model: RiskModel) -> pd.DataFrame:
+def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | None = None) -> pd.DataFrame:
     """Parts and risk for every row, ranked (ties broken by entity id, so re-runs agree)."""
-    scored = model.score(rows).round(6).reset_index(drop=True)
+    scored = (model.score(rows) if scores is None else scores).round(6).reset_index(drop=True)
     scored["entity_id"] = rows.index.to_numpy()
     scored = scored.sort_values(["risk_score", "entity_id"], ascending=[False, True])
     return scored.assign(rank=np.arange(1, len(scored) + 1))
@@ -107,9 +107,9 @@ class EntityList:
 
 def build_list(entity: str, fs: FeatureSet, model: RiskModel, version: str, labels: pd.DataFrame,
                reasons: pd.Series, attributes: pd.DataFrame, flagged: pd.DataFrame, options: ListOptions,
-               delay: int, stamps: dict[str, str]) -> EntityList:
+               delay: int, stamps: dict[str, str], scores: pd.DataFrame | None = None) -> EntityList:
     rows = model_rows(entity, fs, labels, delay)
-    ranked = rank_entities(rows, model).set_index("entity_id", drop=False)
+    ranked = rank_entities(rows, model, scores).set_index("entity_id", drop=False)
     ranked = ranked.assign(
         period=fs.period, entity_type=entity, model_version=version,
         rule_hits=rows["rule_hits_total"].astype(int),
