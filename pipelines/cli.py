@@ -143,8 +143,8 @@ def _training_lines(entity: str, outcome, registered) -> str:
 def score(
     data: Annotated[Path, typer.Option(help="dataset folder")],
     period: Annotated[Optional[str], typer.Option(help="YYYY-MM to score (default: the latest in the data)")] = None,
-    out: Annotated[Path, typer.Option(help="folder for the outputs; each period gets its own sub-folder")] = Path(
-        "data/scores"),
+    out: Annotated[Optional[Path], typer.Option(help="folder for the outputs; each period gets its own sub-folder "
+                                                     "(default: the scores_dir setting, data/scores)")] = None,
     labels: Annotated[Optional[Path], typer.Option(help="labels CSV (default: DATA/labels.csv if present)")] = None,
     top: Annotated[Optional[int], typer.Option(help="capacity: keep the top N of each list")] = None,
     region: Annotated[Optional[list[str]], typer.Option(help="only these regions (repeatable)")] = None,
@@ -160,9 +160,10 @@ def score(
     if lang not in ("en", "zh"):
         raise typer.BadParameter("lang must be en or zh", param_hint="--lang")
     request = ScoreRequest(period, top, tuple(region or ()), tuple(provider_type or ()), skip_inspected_months, lang)
+    settings = load_settings()
     with _contract_exit(data, labels):
         try:
-            target = score_flow(data, out, load_settings(), request, labels)
+            target = score_flow(data, out or settings.scores_dir, settings, request, labels)
         except (NothingToScore, LookupError) as exc:
             raise Fault(str(exc)) from exc
     typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
@@ -202,7 +203,7 @@ def demo(
     data: Annotated[Path, typer.Option(help="where the synthetic dataset goes")] = Path("data/demo"),
     scale: Annotated[str, typer.Option(help="tiny | small | city")] = "small",
     fresh: Annotated[bool, typer.Option(help="regenerate even if the data is already there")] = False,
-    out: Annotated[Path, typer.Option(help="where the inspection lists go")] = Path("data/scores"),
+    out: Annotated[Optional[Path], typer.Option(help="where the inspection lists go (default: scores_dir)")] = None,
 ) -> None:
     """The whole job on built-in synthetic data: generate → validate → train → score."""
     if fresh or not (data / "manifest.json").exists():
@@ -218,7 +219,86 @@ def demo(
     settings = load_settings()
     typer.echo(f"\nDone. Open the report above in a browser; the Excel workbook is next to it.\n"
                f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{(settings.data_dir / 'mlflow.db').resolve()}"
-               f"  then http://127.0.0.1:5000")
+               f"  then http://127.0.0.1:5000\n"
+               f"Reviewers' app: .venv/bin/fundguard users add --name NAME --role reviewer|supervisor  (prints a token),"
+               f" then .venv/bin/fundguard serve  and open http://{settings.serve.host}:{settings.serve.port}")
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Who may use the web app: reviewers and supervisors.")
+app.add_typer(users_app, name="users")
+
+
+def _outcomes():
+    from pipelines.settings import outcomes_url
+    from serving.outcomes import OutcomeStore
+
+    return OutcomeStore(outcomes_url(load_settings()))
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Option(help="the person's user name (shown in the audit log)")],
+    role: Annotated[str, typer.Option(help="reviewer (records outcomes) | supervisor (exports lists)")],
+) -> None:
+    """Create a user, or give an existing one a new token; prints the token once."""
+    from serving.outcomes import ROLES
+
+    if role not in ROLES:
+        raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")
+    try:
+        token = _outcomes().add_user(name, role)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--name") from exc
+    typer.echo(f"{role} {name}: token {token}\n(shown once; sign in with it, or send 'Authorization: Bearer <token>')")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Users, their roles and whether they are revoked."""
+    table = _outcomes().users()
+    typer.echo("no users yet; add one with `fundguard users add`" if table.empty else table.to_string(index=False))
+
+
+@users_app.command("revoke")
+def users_revoke(name: Annotated[str, typer.Option(help="user to lock out")]) -> None:
+    """Revoke a user's token (the user and their audit entries stay)."""
+    if not _outcomes().revoke(name):
+        raise Fault(f"no active user named {name!r}; see `fundguard users list`")
+    typer.echo(f"revoked {name}")
+
+
+@app.command("outcomes")
+def outcomes_export(
+    out: Annotated[Path, typer.Option(help="CSV to write the recorded outcomes to, in the labels shape")],
+) -> None:
+    """Write the reviewers' recorded outcomes as a labels CSV (train reads them by itself, too)."""
+    table = _outcomes().outcome_labels()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    table.to_csv(tmp, index=False)
+    tmp.replace(out)
+    typer.echo(f"wrote {len(table)} outcomes to {out}")
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="address to listen on (default: serve.host setting)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="port (default: serve.port setting)")] = None,
+    scores: Annotated[Optional[Path], typer.Option(help="folder `fundguard score` wrote (default: scores_dir)")] = None,
+) -> None:
+    """The reviewers' and supervisors' web app over the scored lists (pages and a JSON API)."""
+    import uvicorn
+
+    from pipelines.settings import outcomes_url
+    from serving.app import AppConfig, create_app, load_patterns
+
+    settings = load_settings()
+    config = AppConfig(scores_dir=scores or settings.scores_dir, outcomes_url=outcomes_url(settings),
+                       page_size=settings.serve.page_size, secure_cookie=settings.serve.secure_cookie,
+                       patterns=load_patterns())
+    host, port = host or settings.serve.host, port or settings.serve.port
+    typer.echo(f"fundguard app on http://{host}:{port} (lists from {config.scores_dir}; API docs at /docs)")
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -19,7 +19,7 @@ from models import tracking
 from models.fit import data_periods
 from pipelines.io import code_version, dataset_fingerprint
 from pipelines.settings import Settings
-from pipelines.train_flow import ContractBroken, check_contract, check_features
+from pipelines.train_flow import ContractBroken, check_contract, check_features, with_outcomes
 from serving.outputs import write_period
 from serving.period import ScoredPeriod, score_period
 from serving.report import render_report
@@ -90,6 +90,7 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     log = get_run_logger()
     labels = labels or (data / "labels.csv" if (data / "labels.csv").is_file() else None)
     tables, label_table = load_for_scoring(data, labels)
+    label_table = with_outcomes(label_table, settings)
     report = check_contract(tables, label_table)
     if not report.ok:
         raise ContractBroken(report)

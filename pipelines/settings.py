@@ -34,13 +34,29 @@ class ModelSettings(BaseModel):
     iforest: dict[str, Any] = {}
 
 
+class ServeSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    page_size: int = 50
+    secure_cookie: bool = False             # true when served over HTTPS (behind a proxy)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     data_dir: Path = Path("data")
     reports_dir: Path = Path("data/reports")
     mlflow_tracking_uri: str | None = None  # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
+    scores_dir: Path = Path("data/scores")  # where `score` writes and `serve` reads
+    outcomes_url: str | None = None         # None: SQLite file data_dir/outcomes.db; any SQLAlchemy URL
+    serve: ServeSettings = ServeSettings()
     generator: GeneratorSettings = GeneratorSettings()
     model: ModelSettings = ModelSettings()
+
+
+def outcomes_url(settings: Settings) -> str:
+    from serving.outcomes import default_url
+    return settings.outcomes_url or default_url(settings.data_dir)
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

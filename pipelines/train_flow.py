@@ -21,7 +21,8 @@ from models import tracking
 from models.fit import Outcome, data_periods, default_until, run_artifacts, train_models
 from models.training import TrainConfig
 from pipelines.io import code_version, dataset_fingerprint
-from pipelines.settings import Settings
+from pipelines.settings import Settings, outcomes_url
+from serving.outcomes import OutcomeStore, merge_labels
 
 HEAVY = dict(cache_policy=NO_CACHE, persist_result=False)
 
@@ -40,11 +41,22 @@ class TrainSummary:
     outcomes: dict[str, Outcome]
     registered: dict[str, tracking.Registered]
     tracking_uri: str
+    labels: pd.DataFrame          # what the models learnt from: the labels file and reviewers' outcomes
 
 
 @task(retries=2, retry_delay_seconds=5, **HEAVY)
 def load_inputs(data: Path, labels: Path) -> tuple[dict, pd.DataFrame]:
     return load_dataset(data), load_labels(labels)
+
+
+@task(retries=2, retry_delay_seconds=5, **HEAVY)
+def reviewer_outcomes(url: str) -> pd.DataFrame:
+    return OutcomeStore(url).outcome_labels()
+
+
+def with_outcomes(label_table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """The labels file plus the outcomes reviewers recorded in the web app (theirs win)."""
+    return merge_labels(label_table, reviewer_outcomes(outcomes_url(settings)))
 
 
 @task(**HEAVY)
@@ -98,7 +110,10 @@ def _truth(data: Path) -> tuple[pd.DataFrame | None, str | None]:
 @flow(name="fundguard-train", persist_result=False, log_prints=True)
 def train_flow(data: Path, labels: Path, settings: Settings, until: str | None = None) -> TrainSummary:
     log = get_run_logger()
-    tables, label_table = load_inputs(data, labels)
+    tables, file_labels = load_inputs(data, labels)
+    recorded = reviewer_outcomes(outcomes_url(settings))
+    label_table = merge_labels(file_labels, recorded)
+    log.info(f"labels: {len(file_labels)} from {labels}, {len(recorded)} recorded by reviewers (theirs win)")
     report = check_contract(tables, label_table)
     if not report.ok:
         raise ContractBroken(report)
@@ -115,7 +130,8 @@ def train_flow(data: Path, labels: Path, settings: Settings, until: str | None =
     outcomes = fit_models(feature_sets, label_table, until, train_configs(settings), truth, never)
     uri = tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
     tags = {"until": until, "data_fingerprint": dataset_fingerprint(data, [labels]),
-            "code_version": code_version(), "labels_file": str(labels)}
+            "code_version": code_version(), "labels_file": str(labels),
+            "labels_recorded_by_reviewers": str(len(recorded))}
     registered = {}
     for entity, outcome in outcomes.items():
         sample = feature_sets[until].table(entity).head(50)
@@ -124,4 +140,4 @@ def train_flow(data: Path, labels: Path, settings: Settings, until: str | None =
                   "train_periods": ",".join(outcome.result.train_periods)}
         registered[entity] = register(outcome, sample, params, tags)
         log.info(registered[entity].message)
-    return TrainSummary(until, outcomes, registered, uri)
+    return TrainSummary(until, outcomes, registered, uri, label_table)

@@ -21,3 +21,8 @@ def read_tables(folder: Path) -> dict[str, pd.DataFrame]:
     return tables
 
 
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The header the web app's API expects."""
+    return {"Authorization": f"Bearer {token}"}
