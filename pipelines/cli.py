@@ -93,6 +93,7 @@ def train(
 ) -> None:
     """Features → LightGBM + isolation forest → evaluation → MLflow (registered, aliased)."""
     summary = _train(data, labels, until)
+    typer.echo(f"labels: {len(summary.labels)} ({summary.recorded} recorded by reviewers in the outcomes database)")
     for entity, outcome in summary.outcomes.items():
         typer.echo(_training_lines(entity, outcome, summary.registered[entity]))
     typer.echo(f"MLflow: {summary.tracking_uri}  (browse: mlflow ui --backend-store-uri {summary.tracking_uri})")

@@ -18,7 +18,7 @@ from features.build import build_feature_set
 from models import tracking
 from models.fit import data_periods
 from pipelines.io import code_version, dataset_fingerprint
-from pipelines.settings import Settings
+from pipelines.settings import Settings, outcomes_url
 from pipelines.train_flow import ContractBroken, check_contract, check_features, with_outcomes
 from serving.outputs import write_period
 from serving.period import ScoredPeriod, score_period
@@ -90,7 +90,7 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     log = get_run_logger()
     labels = labels or (data / "labels.csv" if (data / "labels.csv").is_file() else None)
     tables, label_table = load_for_scoring(data, labels)
-    label_table = with_outcomes(label_table, settings)
+    label_table, _ = with_outcomes(label_table, outcomes_url(settings))
     report = check_contract(tables, label_table)
     if not report.ok:
         raise ContractBroken(report)

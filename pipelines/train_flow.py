@@ -22,7 +22,7 @@ from models.fit import Outcome, data_periods, default_until, run_artifacts, trai
 from models.training import TrainConfig
 from pipelines.io import code_version, dataset_fingerprint
 from pipelines.settings import Settings, outcomes_url
-from serving.outcomes import OutcomeStore, merge_labels
+from serving.outcomes import labels_with_outcomes
 
 HEAVY = dict(cache_policy=NO_CACHE, persist_result=False)
 
@@ -42,6 +42,7 @@ class TrainSummary:
     registered: dict[str, tracking.Registered]
     tracking_uri: str
     labels: pd.DataFrame          # what the models learnt from: the labels file and reviewers' outcomes
+    recorded: int                 # how many of those came from the outcomes database
 
 
 @task(retries=2, retry_delay_seconds=5, **HEAVY)
@@ -50,13 +51,8 @@ def load_inputs(data: Path, labels: Path) -> tuple[dict, pd.DataFrame]:
 
 
 @task(retries=2, retry_delay_seconds=5, **HEAVY)
-def reviewer_outcomes(url: str) -> pd.DataFrame:
-    return OutcomeStore(url).outcome_labels()
-
-
-def with_outcomes(label_table: pd.DataFrame, settings: Settings) -> pd.DataFrame:
-    """The labels file plus the outcomes reviewers recorded in the web app (theirs win)."""
-    return merge_labels(label_table, reviewer_outcomes(outcomes_url(settings)))
+def with_outcomes(file_labels: pd.DataFrame, url: str) -> tuple[pd.DataFrame, int]:
+    return labels_with_outcomes(file_labels, url)
 
 
 @task(**HEAVY)
@@ -111,9 +107,8 @@ def _truth(data: Path) -> tuple[pd.DataFrame | None, str | None]:
 def train_flow(data: Path, labels: Path, settings: Settings, until: str | None = None) -> TrainSummary:
     log = get_run_logger()
     tables, file_labels = load_inputs(data, labels)
-    recorded = reviewer_outcomes(outcomes_url(settings))
-    label_table = merge_labels(file_labels, recorded)
-    log.info(f"labels: {len(file_labels)} from {labels}, {len(recorded)} recorded by reviewers (theirs win)")
+    label_table, recorded = with_outcomes(file_labels, outcomes_url(settings))
+    log.info(f"labels: {len(file_labels)} from {labels}, {recorded} recorded by reviewers (theirs win)")
     report = check_contract(tables, label_table)
     if not report.ok:
         raise ContractBroken(report)
@@ -131,7 +126,7 @@ def train_flow(data: Path, labels: Path, settings: Settings, until: str | None =
     uri = tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
     tags = {"until": until, "data_fingerprint": dataset_fingerprint(data, [labels]),
             "code_version": code_version(), "labels_file": str(labels),
-            "labels_recorded_by_reviewers": str(len(recorded))}
+            "labels_recorded_by_reviewers": str(recorded)}
     registered = {}
     for entity, outcome in outcomes.items():
         sample = feature_sets[until].table(entity).head(50)
@@ -140,4 +135,4 @@ def train_flow(data: Path, labels: Path, settings: Settings, until: str | None =
                   "train_periods": ",".join(outcome.result.train_periods)}
         registered[entity] = register(outcome, sample, params, tags)
         log.info(registered[entity].message)
-    return TrainSummary(until, outcomes, registered, uri, label_table)
+    return TrainSummary(until, outcomes, registered, uri, label_table, recorded)

@@ -25,7 +25,7 @@ def waterfall(base: float, steps: list[tuple[str, float]], output: float, title:
               base_label: str = "average case", output_label: str = "this case") -> str:
     """SHAP waterfall, one row per step: from the base value, each contribution moves the running
     total right (towards risk, red) or left (green), ending at the model's output (log-odds)."""
-    label_w, bar_w, row_h, top = 330, 420, 22, 28
+    label_w, bar_w, row_h, top = 400, 400, 22, 28
     totals, run = [base], base
     for _, value in steps:
         run += value
@@ -48,7 +48,7 @@ def waterfall(base: float, steps: list[tuple[str, float]], output: float, title:
         run = end
         left, width = x(min(start, end)), max(abs(x(end) - x(start)), 1.0)
         color = UP if value > 0 else DOWN
-        body.append(_text(label_w - 8, y + 14, label[:52], anchor="end"))
+        body.append(_text(label_w - 8, y + 14, _short(label, 58), anchor="end"))
         body.append(f'<rect x="{left:.1f}" y="{y + 3}" width="{width:.1f}" height="{row_h - 6}" fill="{color}">'
                     f"<title>{escape(label)}: {value:+.3f}</title></rect>")
         body.append(_text(x(max(start, end)) + 4 if value > 0 else x(min(start, end)) - 4, y + 14,
@@ -80,7 +80,7 @@ def peer_bars(rows: list[dict], names: dict[str, str], title: str, limit: int = 
     for i, r in enumerate(shown):
         y, p = top + i * row_h, float(r["percentile"])
         color = UP if p >= 0.9 else GREY if p >= 0.1 else DOWN
-        body.append(_text(label_w - 8, y + 14, names.get(r["measure"], r["measure"])[:46], anchor="end"))
+        body.append(_text(label_w - 8, y + 14, _short(names.get(r["measure"], r["measure"]), 44), anchor="end"))
         body.append(f'<rect x="{x(0):.1f}" y="{y + 6}" width="{bar_w}" height="{row_h - 12}" fill="#eceff1"/>')
         body.append(f'<rect x="{x(0):.1f}" y="{y + 6}" width="{p * bar_w:.1f}" height="{row_h - 12}" '
                     f'fill="{color}"/>')
@@ -121,6 +121,10 @@ def timeline(months: list[dict], risk: dict[str, float], title: str) -> str:
         body.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="4" fill="{UP}"><title>{escape(period)}: risk '
                     f'{risk[period]:.3f}</title></circle>')
     return _svg(width, height, body, title)
+
+
+def _short(label: str, width: int) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
 
 
 def _num(value) -> str:

@@ -225,3 +225,10 @@ def merge_labels(file_labels: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFr
     merged = pd.concat([file_labels, outcomes[file_labels.columns.intersection(outcomes.columns)]],
                        ignore_index=True)
     return merged.drop_duplicates(key, keep="last").sort_values(key).reset_index(drop=True)
+
+
+def labels_with_outcomes(file_labels: pd.DataFrame, url: str) -> tuple[pd.DataFrame, int]:
+    """What training and scoring learn from: the labels file merged with the outcomes recorded
+    in the outcomes database at `url`; also how many outcomes the database gave."""
+    recorded = OutcomeStore(url).outcome_labels()
+    return merge_labels(file_labels, recorded), len(recorded)
