@@ -55,8 +55,9 @@ def champion(entity: str):
 
 
 @task(**HEAVY)
-def score(tables, labels, fs, models, options, lang, delay, stamps, case_count) -> ScoredPeriod:
-    return score_period(tables, labels, fs, models, options, lang, delay, stamps, case_count)
+def score(tables, labels, fs, models, options, lang, delay, stamps, case_count, lookback) -> ScoredPeriod:
+    return score_period(tables, labels, fs, models, options, lang, delay, stamps, case_count,
+                        lookback_months=lookback)
 
 
 @task(retries=1, **HEAVY)
@@ -103,7 +104,8 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     stamps = {"data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
               "code_version": code_version()}
     options, cases = _options(settings, request, len(fs.provider))
-    scored = score(tables, label_table, fs, models, options, request.lang, m.label_delay_months, stamps, cases)
+    scored = score(tables, label_table, fs, models, options, request.lang, m.label_delay_months, stamps, cases,
+                   m.lookback_months)
     manifest = {"period": period, "models": {e: v for e, (_, v) in models.items()}, **stamps,
                 "credit_grades": GRADE_RULE, "request": request.__dict__,
                 "rows": {e: len(lst.listed) for e, lst in scored.lists.items()}}

@@ -13,10 +13,12 @@ import pandas as pd
 from features.build import FeatureSet
 from features.rules import load_rules
 from models.drift import psi, retrain_due
-from serving.cases import driving_claims, evidence, peer_values, records
+from serving.cases import (RuleExamples, case_measure_names, driving_claims, evidence, peer_group_fields,
+                           peer_values, person_measures, population_values, records, shap_summary, timelines,
+                           top_claims)
 from serving.explain import contributions_table, reasons, shap_values
 from serving.report import ReportContext
-from serving.scoring import EntityList, ListOptions, build_list, hit_claims
+from serving.scoring import EntityList, ListOptions, build_list, hit_claims, model_rows
 
 ENTITIES = ("provider", "person")
 
@@ -38,10 +40,13 @@ def attributes(tables: dict, entity: str) -> pd.DataFrame:
 
 
 class _LinesByClaim:
-    """The claim lines of each claim, sliced only when a case file shows that claim (a listed
-    provider has thousands of claims in the month, a case file shows its top 20)."""
+    """The claim lines of the claims a case file shows (a listed provider has thousands of claims
+    in the month, its case file shows its top 20 and a few examples per rule): `items` is sliced
+    to `claim_ids` once, then each claim's lines on demand."""
 
-    def __init__(self, items: pd.DataFrame):
+    def __init__(self, items: pd.DataFrame, claim_ids=None):
+        if claim_ids is not None:
+            items = items[items["claim_id"].isin(claim_ids)]
         self._items, self._at = items, items.groupby("claim_id", sort=False).indices
 
     def get(self, claim_id, default=None):
@@ -49,30 +54,84 @@ class _LinesByClaim:
         return default if at is None else self._items.iloc[at]
 
 
-def _case(entity: str, row: pd.Series, why: pd.Series, contrib: pd.DataFrame, fs: FeatureSet,
-          period: tuple[pd.DataFrame, pd.DataFrame], flagged: pd.DataFrame, rule_names: dict) -> dict:
+@dataclass
+class _Listed:
+    """What the case files of one entity type share, computed once for all listed entities."""
+    contributions: dict[str, list[dict]]     # entity id -> its top SHAP contributions (feature, value, shap)
+    claims: dict[str, pd.DataFrame]          # entity id -> its claims of the period (with `flagged`)
+    lines: _LinesByClaim                     # lines of the driving and example claims
+    hits: dict[str, pd.DataFrame]            # entity id -> its rule hits
+    examples: RuleExamples
+    timelines: dict[str, list[dict]]
+    shap: dict[str, dict]
+    peers: dict[str, list[dict]] | None      # persons: peer values among all active persons
+    provider_table: pd.DataFrame | None      # providers: fs.provider indexed by entity id
+
+
+def _case(entity: str, row: pd.Series, why: pd.Series, fs: FeatureSet, shared: _Listed, rule_names: dict,
+          lang: str) -> dict:
     entity_id = row["entity_id"]
     key = f"{entity}_id"
-    claims, lines_by_claim = period
     case = records(pd.DataFrame([row]))[0]
+    hits = shared.hits.get(entity_id, fs.hits.iloc[:0])
+    claims = shared.claims.get(entity_id)
     case.update({
         "driver": why.get("driver"), "top_features": why.get("top_features"),
-        "contributions": records(contrib[contrib["entity_id"] == entity_id].drop(columns="entity_id")),
-        "rule_hits": evidence(fs.hits, rule_names, key, entity_id),
-        "claims": driving_claims(claims[entity_id], lines_by_claim),
+        "contributions": shared.contributions.get(entity_id, []),
+        "rule_hits": evidence(hits, rule_names, key, entity_id,
+                              lambda rule_id: shared.examples.get(entity_id, rule_id, shared.lines)),
+        "claims": [] if claims is None else driving_claims(claims, shared.lines),
+        "timeline": shared.timelines[entity_id],
+        **shared.shap[entity_id],
     })
     if entity == "provider":
         base = [c for c in fs.peer_medians.columns]
-        case["peer_values"] = peer_values(fs, entity_id, base)
+        case["peer_values"] = peer_values(fs, entity_id, base, shared.provider_table)
+        case.update(peer_group_fields(entity, case.get("peer_group"), lang))
+    else:
+        case["peer_values"] = shared.peers[entity_id]
+        case.update(peer_group_fields(entity, None, lang))
+    case["measure_names"] = case_measure_names(entity, case, lang)
     return case
 
 
+def _listed(entity: str, ids: pd.Series, values: pd.DataFrame, rows: pd.DataFrame, fs: FeatureSet,
+            tables: dict, period: tuple[pd.DataFrame, pd.DataFrame], flagged: pd.DataFrame,
+            lookback_months: int) -> _Listed:
+    """Everything the case files of the listed `ids` need, each piece by one vectorised pass."""
+    key = f"{entity}_id"
+    period_claims, period_items = period
+    contrib = contributions_table(values.loc[ids], rows.loc[ids], top=15)
+    mine = period_claims[period_claims[key].isin(ids)]
+    mine = mine.assign(flagged=mine["claim_id"].isin(flagged["claim_id"]))
+    examples = RuleExamples(fs.hits, period_claims, key, ids)
+    wanted = pd.concat([top_claims(mine, key)["claim_id"], examples.claim_ids])
+    hits = fs.hits[fs.hits[key].isin(ids)]
+    contrib_records = records(contrib.drop(columns="entity_id"))
+    peers = None
+    if entity == "person":
+        peers = population_values(fs.person.set_index("entity_id"), ids, person_measures(fs))
+    return _Listed(
+        contributions={k: [contrib_records[i] for i in at]
+                       for k, at in contrib.groupby("entity_id", sort=False).indices.items()},
+        claims=dict(tuple(mine.groupby(key))),
+        lines=_LinesByClaim(period_items, wanted),
+        hits={k: hits.iloc[at] for k, at in hits.groupby(key, sort=False).indices.items()},
+        examples=examples,
+        timelines=timelines(tables["claims"], key, ids, fs.period, lookback_months),
+        shap=shap_summary(values, contrib, ids), peers=peers,
+        provider_table=fs.provider.set_index("entity_id") if entity == "provider" else None)
+
+
 def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dict[str, tuple], options: dict,
-                 lang: str, delay: int, stamps: dict[str, str], case_count: dict[str, int]) -> ScoredPeriod:
+                 lang: str, delay: int, stamps: dict[str, str], case_count: dict[str, int], *,
+                 lookback_months: int = 12) -> ScoredPeriod:
     """Rank providers and persons of `fs.period` with their champion models and explain the ranks.
 
     `models`: entity -> (RiskModel, version); `options`: entity -> ListOptions; `case_count`:
-    entity -> how many of the listed entities get a case file.
+    entity -> how many of the listed entities get a case file; `lookback_months`: the feature
+    look-back the FeatureSet was built with (its case files' timelines cover that many months
+    before the period, and the period).
     """
     claims = tables["claims"]
     period_claims = claims[(claims["settle_time"] >= pd.Timestamp(fs.period))
@@ -83,7 +142,7 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
     lists, cases, shap, drift, explained = {}, {}, {}, {}, {}
     for entity in ENTITIES:
         model, version = models[entity]
-        rows = _rows(entity, fs, labels, delay)
+        rows = model_rows(entity, fs, labels, delay)
         values = shap_values(model, rows)
         scores = model.score(rows)  # once: for the reasons and for the ranking
         why = reasons(entity, rows, values, model, peer_medians=fs.peer_medians if entity == "provider" else None,
@@ -93,21 +152,13 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
         listed = lst.listed.head(case_count.get(entity, 0))
-        contrib = contributions_table(values.loc[listed["entity_id"]], rows.loc[listed["entity_id"]], top=15)
-        mine = period_claims[period_claims[f"{entity}_id"].isin(listed["entity_id"])]
-        mine = mine.assign(flagged=mine["claim_id"].isin(flagged["claim_id"]))
-        by_entity = dict(tuple(mine.groupby(f"{entity}_id")))
-        lines = _LinesByClaim(period_items[period_items["claim_id"].isin(mine["claim_id"])])
+        shared = _listed(entity, listed["entity_id"], values, rows, fs, tables, (period_claims, period_items),
+                         flagged, lookback_months)
         for _, row in listed.iterrows():
-            cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, why.loc[row["entity_id"]], contrib, fs,
-                                                          (by_entity, lines), flagged, rule_names)
+            cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, why.loc[row["entity_id"]], fs, shared,
+                                                          rule_names, lang)
     report = _report_context(fs, lists, shap, drift, rule_names, stamps, lang)
     return ScoredPeriod(fs.period, lists, cases, report, explained)
-
-
-def _rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) -> pd.DataFrame:
-    from serving.scoring import model_rows
-    return model_rows(entity, fs, labels, delay)
 
 
 def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportContext:
