@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data/demo
 SCALE  ?= small
 
-.PHONY: help demo test install bench clean
+.PHONY: help demo test install bench clean browser serve
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -23,8 +23,22 @@ install: $(VENV)/.installed  ## create .venv and install fundguard with its depe
 demo: install  ## generate a synthetic agency and run the pipeline on it end to end
 	$(BIN)/fundguard demo --data $(DATA) --scale $(SCALE)
 
-test: install  ## run the test suite
+# the page tests drive Debian's Chromium through Playwright (Playwright's own browser download
+# cannot work offline); installed once, as root or through sudo
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null
+
+browser: $(CHROMIUM)  ## install Debian's chromium for the page tests
+
+test: install browser  ## run the test suite
 	$(BIN)/python -m pytest -q
+
+serve: install  ## the reviewers' web app over data/scores (after `make demo`; needs a token: see README)
+	$(BIN)/fundguard serve
 
 bench: install  ## run the speed and memory benchmarks at city scale (takes minutes)
 	$(BIN)/python benchmarks/bench_generate_validate.py --out data/bench/city
