@@ -133,7 +133,8 @@ def create_app(config: AppConfig) -> FastAPI:
         if request.url.path.startswith("/api") or exc.status_code not in (401, 403, 404):
             return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
         if exc.status_code == 401:
-            return RedirectResponse(f"/login?{urlencode({'next': _safe_next(str(request.url.path))})}", 303)
+            back = str(request.url.path).removesuffix("/disposition")  # a form post resumes on its case page
+            return RedirectResponse(f"/login?{urlencode({'next': _safe_next(back)})}", 303)
         return HTMLResponse(env.get_template("error.html.j2").render(status=exc.status_code, message=exc.detail,
                                                                     user=None), exc.status_code)
 
@@ -259,12 +260,15 @@ def create_app(config: AppConfig) -> FastAPI:
 
     @app.get("/api/dispositions", tags=["api"])
     def api_dispositions(user: Viewer, period: Annotated[str | None, Query(pattern=PERIOD_RE)] = None) -> list[dict]:
+        store.log(user, "view_dispositions", period)
         return _records(store.dispositions(period=period))
 
     @app.get("/api/audit", tags=["api"])
     def api_audit(user: Auditor,
                   limit: Annotated[int, Query(ge=1, le=10_000)] = 200) -> list[dict]:
-        return _records(store.audit_log(limit))
+        entries = _records(store.audit_log(limit))
+        store.log(user, "view_audit", detail={"limit": limit})
+        return entries
 
     # --- pages -------------------------------------------------------------------------------
     def page(name: str, user: User | None, status: int = 200, **context) -> HTMLResponse:
@@ -369,7 +373,9 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.get("/audit", response_class=HTMLResponse, tags=["pages"])
     def audit_page(user: Auditor,
                    limit: Annotated[int, Query(ge=1, le=10_000)] = 500):
-        return page("audit.html.j2", user, entries=_records(store.audit_log(limit)))
+        entries = _records(store.audit_log(limit))
+        store.log(user, "view_audit", detail={"limit": limit})
+        return page("audit.html.j2", user, entries=entries)
 
     return app
 

@@ -185,7 +185,9 @@ def test_every_view_disposition_and_export_is_audited_and_the_log_is_append_only
         with pytest.raises(Exception, match="append-only"):
             with store.engine.begin() as conn:
                 conn.execute(text(statement))
-    assert len(store.audit_log()) == 4 and len(store.dispositions()) == 1
+    after = store.audit_log()
+    assert len(after) == 5 and after["action"].iloc[0] == "view_audit"  # reading the log is audited too
+    assert len(store.dispositions()) == 1
 
 
 def test_persons_appear_only_by_their_pseudonymous_id(client, tokens, scores_dir, trained_tiny):
@@ -212,6 +214,11 @@ def test_pages_need_a_sign_in_and_the_login_sets_a_cookie(client, tokens, scores
     assert page.status_code == 200 and 'id="export-xlsx"' in page.text
     assert client.post("/login", data={"token": tokens["supervisor"], "next": "//evil.example"},
                        follow_redirects=False).headers["location"] == "/"
+    client.cookies.clear()  # signed out, a reviewer's form post sends them back to the case page
+    top = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].iloc[0]
+    got = client.post(f"/periods/{period}/provider/{top}/disposition", data={"outcome": "fraud"},
+                      follow_redirects=False)
+    assert got.status_code == 303 and f"next=%2Fperiods%2F{period}%2Fprovider%2F{top}" in got.headers["location"]
 
 
 def test_form_disposition_errors_keep_what_was_typed(client, tokens, scores_dir, outcomes_url):
