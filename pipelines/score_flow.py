@@ -20,6 +20,7 @@ from models.fit import data_periods
 from pipelines.io import code_version, dataset_fingerprint
 from pipelines.settings import Settings, outcomes_url
 from pipelines.train_flow import ContractBroken, check_contract, check_features, with_outcomes
+from serving.outcomes import dataset_key
 from serving.outputs import write_period
 from serving.period import ScoredPeriod, score_period
 from serving.report import render_report
@@ -91,7 +92,7 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     log = get_run_logger()
     labels = labels or (data / "labels.csv" if (data / "labels.csv").is_file() else None)
     tables, label_table = load_for_scoring(data, labels)
-    label_table, _ = with_outcomes(label_table, outcomes_url(settings))
+    label_table, _ = with_outcomes(label_table, outcomes_url(settings), data)
     report = check_contract(tables, label_table)
     if not report.ok:
         raise ContractBroken(report)
@@ -106,7 +107,7 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     options, cases = _options(settings, request, len(fs.provider))
     scored = score(tables, label_table, fs, models, options, request.lang, m.label_delay_months, stamps, cases,
                    m.lookback_months)
-    manifest = {"period": period, "models": {e: v for e, (_, v) in models.items()}, **stamps,
+    manifest = {"period": period, "data": dataset_key(data), "models": {e: v for e, (_, v) in models.items()}, **stamps,
                 "credit_grades": GRADE_RULE, "request": request.__dict__,
                 "rows": {e: len(lst.listed) for e, lst in scored.lists.items()}}
     target = write(out / period, scored, manifest)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 ENV_PREFIX = "FUNDGUARD_"
 CONF_DIR = Path(os.environ.get("FUNDGUARD_CONF_DIR", "conf"))
@@ -38,7 +38,7 @@ class ServeSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     host: str = "127.0.0.1"
     port: int = 8000
-    page_size: int = 50
+    page_size: int = Field(50, ge=1, le=500)
     secure_cookie: bool = False             # true when served over HTTPS (behind a proxy)
 
 

@@ -22,7 +22,7 @@ from models.fit import Outcome, data_periods, default_until, run_artifacts, trai
 from models.training import TrainConfig
 from pipelines.io import code_version, dataset_fingerprint
 from pipelines.settings import Settings, outcomes_url
-from serving.outcomes import labels_with_outcomes
+from serving.outcomes import dataset_key, labels_with_outcomes
 
 HEAVY = dict(cache_policy=NO_CACHE, persist_result=False)
 
@@ -51,8 +51,8 @@ def load_inputs(data: Path, labels: Path) -> tuple[dict, pd.DataFrame]:
 
 
 @task(retries=2, retry_delay_seconds=5, **HEAVY)
-def with_outcomes(file_labels: pd.DataFrame, url: str) -> tuple[pd.DataFrame, int]:
-    return labels_with_outcomes(file_labels, url)
+def with_outcomes(file_labels: pd.DataFrame, url: str, data: Path) -> tuple[pd.DataFrame, int]:
+    return labels_with_outcomes(file_labels, url, dataset_key(data))
 
 
 @task(**HEAVY)
@@ -107,7 +107,7 @@ def _truth(data: Path) -> tuple[pd.DataFrame | None, str | None]:
 def train_flow(data: Path, labels: Path, settings: Settings, until: str | None = None) -> TrainSummary:
     log = get_run_logger()
     tables, file_labels = load_inputs(data, labels)
-    label_table, recorded = with_outcomes(file_labels, outcomes_url(settings))
+    label_table, recorded = with_outcomes(file_labels, outcomes_url(settings), data)
     log.info(f"labels: {len(file_labels)} from {labels}, {recorded} recorded by reviewers (theirs win)")
     report = check_contract(tables, label_table)
     if not report.ok:

@@ -16,12 +16,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode, urlsplit
 
 import pandas as pd
 from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -33,7 +34,7 @@ from serving.scores import ScoreStore
 COOKIE = "fundguard_token"
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
 SORTS = ("rank", "risk_score", "model_score", "anomaly_score", "rule_hits", "amount_at_risk")
-STATUSES = ("open", *OUTCOMES)
+STATUSES = ("open", "fraud", "violation", "clean")  # a withdrawn record leaves the case open
 EXPORT_ROWS = 100_000
 TEMPLATES = Path(__file__).parent / "templates" / "app"
 Entity = Literal["provider", "person"]
@@ -44,7 +45,7 @@ PeriodPath = Annotated[str, Field(pattern=PERIOD_RE)]
 class AppConfig:
     scores_dir: Path
     outcomes_url: str
-    page_size: int = 50
+    page_size: int = 50          # 1..500
     secure_cookie: bool = False   # set when served over HTTPS
     patterns: tuple[tuple[str, str], ...] = ()   # (key, plain name) offered in the disposition form
 
@@ -58,7 +59,7 @@ def load_patterns() -> tuple[tuple[str, str], ...]:
 class Disposition(BaseModel):
     """What a reviewer records after the inspection."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    outcome: Literal["fraud", "violation", "clean"]
+    outcome: Literal["fraud", "violation", "clean", "withdrawn"]
     pattern: str | None = Field(None, max_length=64, description="the violation found, e.g. upcoding")
     amount_recovered: float | None = Field(None, ge=0, le=1e12, description="yuan recovered (>= 0)")
     note: str | None = Field(None, max_length=4000)
@@ -78,10 +79,10 @@ class Disposition(BaseModel):
         return value or None
 
     def check(self) -> "Disposition":
-        if self.outcome == "clean" and (self.amount_recovered or 0) > 0:
-            raise ValueError("a clean outcome recovers nothing: leave amount_recovered empty or 0")
-        if self.outcome == "clean" and self.pattern:
-            raise ValueError("a clean outcome has no violation pattern")
+        if self.outcome in ("clean", "withdrawn") and (self.amount_recovered or 0) > 0:
+            raise ValueError(f"a {self.outcome} outcome recovers nothing: leave amount_recovered empty or 0")
+        if self.outcome in ("clean", "withdrawn") and self.pattern:
+            raise ValueError(f"a {self.outcome} outcome has no violation pattern")
         return self
 
 
@@ -138,6 +139,28 @@ def create_app(config: AppConfig) -> FastAPI:
         return HTMLResponse(env.get_template("error.html.j2").render(status=exc.status_code, message=exc.detail,
                                                                     user=None), exc.status_code)
 
+    @app.middleware("http")
+    async def _same_origin(request: Request, call_next):
+        """Refuse state-changing requests sent from another origin (CSRF): a browser names the
+        page it posts from in Origin (or Referer); API clients with a bearer token send neither."""
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            source = request.headers.get("origin") or request.headers.get("referer")
+            if source and source != "null" and urlsplit(source).netloc != request.headers.get("host"):
+                return JSONResponse({"detail": "cross-origin request refused"}, 403)
+            if source == "null":
+                return JSONResponse({"detail": "cross-origin request refused"}, 403)
+        return await call_next(request)
+
+    @app.exception_handler(OperationalError)
+    async def _busy(request: Request, exc: OperationalError):
+        return JSONResponse({"detail": "the outcomes database is busy or unreachable; try again shortly"}, 503,
+                            headers={"Retry-After": "5"})
+
+    @app.exception_handler(FileNotFoundError)
+    async def _gone(request: Request, exc: FileNotFoundError):
+        return JSONResponse({"detail": "that month's outputs are missing or being replaced by a re-run; "
+                                       "try again shortly"}, 404)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError):
         problems = [f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}"
@@ -157,7 +180,8 @@ def create_app(config: AppConfig) -> FastAPI:
         if entity == "person" and (f.provider_type or f.grade):
             raise HTTPException(422, "provider_type and grade filter providers only")
         latest = store.dispositions(period=period, entity_type=entity, latest=True)
-        status = pd.Series(latest["outcome"].to_numpy(), index=latest["entity_id"].astype(str))
+        status = pd.Series(latest["outcome"].replace("withdrawn", "open").to_numpy(),
+                           index=latest["entity_id"].astype(str))
         table = table.assign(status=table["entity_id"].map(status).fillna("open"))
         keep = pd.Series(True, index=table.index)
         if f.region:
@@ -254,7 +278,7 @@ def create_app(config: AppConfig) -> FastAPI:
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
         new_id = store.record_disposition(user, period, entity_type, entity_id, body.outcome, body.pattern,
-                                          body.amount_recovered, body.note)
+                                          body.amount_recovered, body.note, scores.manifest(period).get("data"))
         return {"id": new_id, "period": period, "entity_type": entity_type, "entity_id": entity_id,
                 **body.model_dump(), "reviewer": user.name}
 
@@ -354,21 +378,23 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.post("/periods/{period}/{entity_type}/{entity_id}/disposition", tags=["pages"])
     def dispose_form(period: PeriodPath, entity_type: Entity, entity_id: Annotated[str, Field(max_length=64)],
                      user: Reviewer,
-                     outcome: Annotated[str, Form(max_length=16)],
-                     pattern: Annotated[str, Form(max_length=200)] = "",
-                     amount_recovered: Annotated[str, Form(max_length=40)] = "",
-                     note: Annotated[str, Form(max_length=8000)] = ""):
+                     outcome: Annotated[str, Form(max_length=100)] = "",
+                     pattern: Annotated[str, Form(max_length=100_000)] = "",
+                     amount_recovered: Annotated[str, Form(max_length=100_000)] = "",
+                     note: Annotated[str, Form(max_length=100_000)] = ""):
+        # generous form limits: the Disposition model's own limits answer with the page and what was typed
         form = {"outcome": outcome, "pattern": pattern, "amount_recovered": amount_recovered, "note": note}
+        entity_row(period, entity_type, entity_id)
         try:
             body = Disposition(outcome=outcome, pattern=pattern or None, note=note or None,
                                amount_recovered=_amount(amount_recovered)).check()
         except (ValidationError, ValueError) as exc:
             view = case_view(period, entity_type, entity_id)
+            store.log(user, "view_case", period, entity_type, entity_id, {"refused_disposition": _message(exc)[:500]})
             return case_html(user, period, entity_type, entity_id, view, 422, _message(exc), form)
-        entity_row(period, entity_type, entity_id)
         store.record_disposition(user, period, entity_type, entity_id, body.outcome, body.pattern,
-                                 body.amount_recovered, body.note)
-        return RedirectResponse(f"/periods/{period}/{entity_type}/{entity_id}?saved=1", 303)
+                                 body.amount_recovered, body.note, scores.manifest(period).get("data"))
+        return RedirectResponse(f"/periods/{period}/{entity_type}/{quote(entity_id, safe='')}?saved=1", 303)
 
     @app.get("/audit", response_class=HTMLResponse, tags=["pages"])
     def audit_page(user: Auditor,

@@ -26,7 +26,7 @@ from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Tabl
 from sqlalchemy.engine import Connection, Engine
 
 ROLES = ("reviewer", "supervisor")
-OUTCOMES = ("fraud", "violation", "clean")
+OUTCOMES = ("fraud", "violation", "clean", "withdrawn")  # withdrawn: a mistaken record, no label
 ENTITY_TYPES = ("provider", "person")
 LABEL_OF = {"fraud": "fraud", "violation": "fraud", "clean": "clean"}
 
@@ -44,6 +44,7 @@ dispositions = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("recorded_at", DateTime, nullable=False),
     Column("reviewer", String(64), nullable=False),
+    Column("dataset", String(512)),   # the data folder the scored list came from (its manifest's `data`)
     Column("period", String(7), nullable=False, index=True),
     Column("entity_type", String(8), nullable=False),
     Column("entity_id", String(64), nullable=False),
@@ -75,6 +76,11 @@ class User:
 
 class AccessError(Exception):
     """An unknown or revoked token."""
+
+
+def dataset_key(data: Path) -> str:
+    """How scored lists and recorded outcomes name the data folder they belong to."""
+    return str(Path(data).resolve())
 
 
 def default_url(data_dir: Path) -> str:
@@ -145,11 +151,14 @@ class OutcomeStore:
 
     # dispositions and audit ------------------------------------------------------------------
     def record_disposition(self, user: User, period: str, entity_type: str, entity_id: str, outcome: str,
-                           pattern: str | None, amount_recovered: float | None, note: str | None) -> int:
+                           pattern: str | None, amount_recovered: float | None, note: str | None,
+                           dataset: str | None = None) -> int:
         """One disposition and its audit entry, in one transaction (both or neither)."""
         if user.role != "reviewer":
             raise PermissionError("only reviewers record dispositions")
-        values = dict(recorded_at=_now(), reviewer=user.name, period=period, entity_type=entity_type,
+        if outcome not in OUTCOMES:
+            raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
+        values = dict(recorded_at=_now(), reviewer=user.name, dataset=dataset, period=period, entity_type=entity_type,
                       entity_id=entity_id, outcome=outcome, pattern=pattern or None,
                       amount_recovered=amount_recovered, note=note or None)
         with self.engine.begin() as conn:
@@ -185,10 +194,15 @@ class OutcomeStore:
         with self.engine.connect() as conn:
             return pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in audit.columns])
 
-    def outcome_labels(self) -> pd.DataFrame:
+    def outcome_labels(self, dataset: str | None = None) -> pd.DataFrame:
         """The dispositions in force, as rows of the labels contract (entity_type, entity_id,
-        period, outcome fraud/clean, pattern, amount_recovered)."""
+        period, outcome fraud/clean, pattern, amount_recovered); withdrawn ones give no label.
+        `dataset`: only outcomes recorded on lists scored from that data folder (and those
+        recorded without one)."""
         table = self.dispositions(latest=True)
+        if dataset is not None and len(table):
+            table = table[table["dataset"].isna() | (table["dataset"] == dataset)]
+        table = table[table["outcome"] != "withdrawn"]
         out = pd.DataFrame({
             "entity_type": table["entity_type"].astype("str"), "entity_id": table["entity_id"].astype("str"),
             "period": table["period"].astype("str"), "outcome": table["outcome"].map(LABEL_OF).astype("str"),
@@ -227,8 +241,8 @@ def merge_labels(file_labels: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFr
     return merged.drop_duplicates(key, keep="last").sort_values(key).reset_index(drop=True)
 
 
-def labels_with_outcomes(file_labels: pd.DataFrame, url: str) -> tuple[pd.DataFrame, int]:
+def labels_with_outcomes(file_labels: pd.DataFrame, url: str, dataset: str | None = None) -> tuple[pd.DataFrame, int]:
     """What training and scoring learn from: the labels file merged with the outcomes recorded
-    in the outcomes database at `url`; also how many outcomes the database gave."""
-    recorded = OutcomeStore(url).outcome_labels()
+    in the outcomes database at `url` on lists of `dataset`; also how many outcomes it gave."""
+    recorded = OutcomeStore(url).outcome_labels(dataset)
     return merge_labels(file_labels, recorded), len(recorded)

@@ -16,6 +16,8 @@ import pandas as pd
 
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
+HISTORY_MONTHS = 13  # the case timeline's risk dots: the look-back window and the month
+CACHED_TABLES = 8  # lists kept in memory (a city's person list is ~130k rows)
 
 
 class ScoreStore:
@@ -29,11 +31,11 @@ class ScoreStore:
         if not self.root.is_dir():
             return []
         found = [p.name for p in self.root.iterdir()
-                 if p.is_dir() and PERIOD.fullmatch(p.name) and (p / FILES["provider"]).is_file()]
+                 if p.is_dir() and self.has(p.name)]
         return sorted(found, reverse=True)
 
     def has(self, period: str) -> bool:
-        return bool(PERIOD.fullmatch(period)) and (self.root / period / FILES["provider"]).is_file()
+        return bool(PERIOD.fullmatch(period)) and all((self.root / period / f).is_file() for f in FILES.values())
 
     def table(self, period: str, entity: str) -> pd.DataFrame:
         """The full ranked list of one entity type (as written; cached until the file changes)."""
@@ -47,6 +49,8 @@ class ScoreStore:
         table["entity_id"] = table["entity_id"].astype("str")
         with self._lock:
             self._cache[file] = (stamp, table)
+            while len(self._cache) > CACHED_TABLES:  # oldest first: a long history does not pile up
+                self._cache.pop(next(iter(self._cache)))
         return table
 
     def manifest(self, period: str) -> dict:
@@ -67,10 +71,13 @@ class ScoreStore:
         return None if hit.empty else hit.iloc[0].to_dict()
 
     def risk_history(self, entity: str, entity_id: str) -> pd.DataFrame:
-        """The entity's risk score and rank in every scored period (oldest first)."""
+        """The entity's risk score and rank in the scored periods of the last HISTORY_MONTHS
+        (oldest first); reads only its row of each list."""
         rows = []
-        for period in sorted(self.periods()):
-            row = self.row(period, entity, entity_id)
-            if row is not None:
-                rows.append({"period": period, "risk_score": float(row["risk_score"]), "rank": int(row["rank"])})
+        for period in sorted(self.periods())[-HISTORY_MONTHS:]:
+            hit = pd.read_parquet(self.root / period / FILES[entity], columns=["entity_id", "risk_score", "rank"],
+                                  filters=[("entity_id", "==", entity_id)])
+            if len(hit):
+                rows.append({"period": period, "risk_score": float(hit["risk_score"].iloc[0]),
+                             "rank": int(hit["rank"].iloc[0])})
         return pd.DataFrame(rows, columns=["period", "risk_score", "rank"])

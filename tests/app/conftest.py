@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from serving.app import AppConfig, create_app, load_patterns
-from serving.outcomes import OutcomeStore
+from serving.outcomes import OutcomeStore, dataset_key
 from serving.outputs import write_period
 from serving.period import score_period
 from serving.report import render_report
@@ -27,7 +27,8 @@ def scores_dir(trained_tiny, tmp_path_factory) -> Path:
                               {"provider": ListOptions(), "person": ListOptions()}, "en", 1, stamps,
                               {"provider": 8, "person": 30})
         write_period(root / period, {e: lst.listed for e, lst in scored.lists.items()}, scored.cases,
-                     render_report(scored.report), {"period": period, "models": {"provider": "3", "person": "3"}})
+                     render_report(scored.report), {"period": period, "data": dataset_key(trained_tiny["dir"]),
+                                                     "models": {"provider": "3", "person": "3"}})
     return root
 
 

@@ -193,12 +193,24 @@ def test_every_view_disposition_and_export_is_audited_and_the_log_is_append_only
 def test_persons_appear_only_by_their_pseudonymous_id(client, tokens, scores_dir, trained_tiny):
     period = latest(scores_dir)
     top = pd.read_parquet(scores_dir / period / "persons.parquet")["entity_id"].iloc[0]
-    page = client.get(f"/periods/{period}/person/{top}", headers=bearer(tokens["reviewer"])).text
     insured = trained_tiny["tables"]["insured"].set_index("person_id").loc[top]
-    assert top in page
-    for column in ("birth_date", "birth_year", "name", "id_number"):
-        if column in insured.index and pd.notna(insured[column]):
-            assert str(insured[column]) not in page
+    shown = {
+        "page": client.get(f"/periods/{period}/person/{top}", headers=bearer(tokens["reviewer"])).text,
+        "case": client.get(f"/api/cases/{period}/person/{top}", headers=bearer(tokens["reviewer"])).text,
+        "export": client.get(f"/api/periods/{period}/person/export", params={"format": "csv"},
+                             headers=bearer(tokens["supervisor"])).content.decode("utf-8-sig"),
+    }
+    private = [c for c in insured.index if c not in ("region", "sex", "scheme") and pd.notna(insured[c])]
+    assert "birth_date" in private  # the one detail that, with sex and region, could point to a person
+    for where, text_ in shown.items():
+        assert top in text_, where
+        for column in private:
+            value = insured[column]
+            forms = {str(value)} | ({value.strftime("%Y-%m-%d"), value.strftime("%Y%m%d")}
+                                    if hasattr(value, "strftime") else set())
+            assert not any(form in text_ for form in forms if len(form) >= 6), (where, column)
+        header = text_.splitlines()[0] if where == "export" else ""
+        assert not any(col in header.split(",") for col in private), where
 
 
 def test_pages_need_a_sign_in_and_the_login_sets_a_cookie(client, tokens, scores_dir):
@@ -235,3 +247,31 @@ def test_form_disposition_errors_keep_what_was_typed(client, tokens, scores_dir,
     stored = OutcomeStore(outcomes_url).dispositions()
     assert stored[["outcome", "pattern", "amount_recovered"]].to_dict("records") == [
         {"outcome": "fraud", "pattern": "over_price", "amount_recovered": 1200.5}]
+
+
+def test_a_cross_site_form_post_is_refused(client, tokens, scores_dir, outcomes_url):
+    period = latest(scores_dir)
+    top = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].iloc[0]
+    client.cookies.set("fundguard_token", tokens["reviewer"])
+    got = client.post(f"/periods/{period}/provider/{top}/disposition", data={"outcome": "fraud"},
+                      headers={"Origin": "https://intranet.evil.example"}, follow_redirects=False)
+    assert got.status_code == 403 and OutcomeStore(outcomes_url).dispositions().empty
+    got = client.post(f"/periods/{period}/provider/{top}/disposition", data={"outcome": "fraud"},
+                      headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert got.status_code == 303 and len(OutcomeStore(outcomes_url).dispositions()) == 1
+
+
+def test_a_withdrawn_record_reopens_the_case_and_gives_no_label(client, tokens, scores_dir, outcomes_url):
+    period = latest(scores_dir)
+    top = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].iloc[0]
+    url = f"/api/cases/{period}/provider/{top}/dispositions"
+    client.post(url, json={"outcome": "fraud", "pattern": "over_price"}, headers=bearer(tokens["reviewer"]))
+    assert len(OutcomeStore(outcomes_url).outcome_labels()) == 1
+    assert client.post(url, json={"outcome": "withdrawn", "amount_recovered": 5},
+                       headers=bearer(tokens["reviewer"])).status_code == 422
+    assert client.post(url, json={"outcome": "withdrawn", "note": "wrong provider"},
+                       headers=bearer(tokens["reviewer"])).status_code == 201
+    assert OutcomeStore(outcomes_url).outcome_labels().empty
+    row = client.get(f"/api/periods/{period}/provider", params={"page_size": 1},
+                     headers=bearer(tokens["reviewer"])).json()["rows"][0]
+    assert row["entity_id"] == top and row["status"] == "open"

@@ -7,7 +7,7 @@ import pytest
 
 from data_contracts.tables import load_labels
 from pipelines.cli import main
-from serving.outcomes import OutcomeStore, User, labels_with_outcomes, merge_labels
+from serving.outcomes import OutcomeStore, User, dataset_key, labels_with_outcomes
 
 RITA = User("rita", "reviewer")
 
@@ -28,6 +28,18 @@ def test_recorded_outcomes_join_the_labels_and_win_on_the_same_case(trained_tiny
     new = merged[merged["entity_id"] == "P-NEW"].iloc[0]
     assert (new["outcome"], new["pattern"], new["amount_recovered"]) == ("fraud", "card_misuse", 80.0)
     assert merged.dtypes.to_dict() == file_labels.dtypes.to_dict()
+
+
+def test_outcomes_recorded_on_another_dataset_are_left_out(trained_tiny, outcomes_url, tmp_path):
+    file_labels = load_labels(trained_tiny["dir"] / "labels.csv")
+    store = OutcomeStore(outcomes_url)
+    mine, other = dataset_key(trained_tiny["dir"]), dataset_key(tmp_path / "other-region")
+    store.record_disposition(RITA, "2025-03", "provider", "H00001", "fraud", None, None, None, dataset=mine)
+    store.record_disposition(RITA, "2025-03", "provider", "H00002", "fraud", None, None, None, dataset=other)
+    merged, recorded = labels_with_outcomes(file_labels, outcomes_url, mine)
+    assert recorded == 1 and "H00002" not in set(merged.loc[merged["period"] == "2025-03", "entity_id"]) - set(
+        file_labels.loc[file_labels["period"] == "2025-03", "entity_id"])
+    assert ((merged["entity_id"] == "H00001") & (merged["period"] == "2025-03") & (merged["outcome"] == "fraud")).any()
 
 
 def test_no_outcomes_leaves_the_labels_file_as_it_is(trained_tiny, outcomes_url):
