@@ -116,7 +116,8 @@ def create_app(config: AppConfig) -> FastAPI:
 
     scores = ScoreStore(config.scores_dir)
     store = OutcomeStore(config.outcomes_url)
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
+                      finalize=lambda v: "" if v is None else v)  # a missing level or diagnosis shows blank
     env.filters["money"] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:,.2f}"
     env.filters["score"] = lambda v: "" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.3f}"
     app = FastAPI(title="fundguard", version="1",
