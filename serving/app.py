@@ -252,16 +252,20 @@ def create_app(config: AppConfig) -> FastAPI:
     def api_export(period: PeriodPath, entity_type: Entity, user: Supervisor,
                    f: Annotated[Filters, Depends(_filters)],
                    format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx") -> Response:
-        table = listing(period, entity_type, f).head(EXPORT_ROWS)
-        store.log(user, "export", period, entity_type, None, {**f.query(), "format": format, "rows": len(table)})
+        full = listing(period, entity_type, f)
+        table = full.head(EXPORT_ROWS)
+        omitted = len(full) - len(table)
+        store.log(user, "export", period, entity_type, None, {**f.query(), "format": format, "rows": len(table),
+                                                               "omitted": omitted})
         name = f"fundguard_{period}_{entity_type}s"
+        extra = {"X-Rows-Omitted": str(omitted)}  # beyond EXPORT_ROWS; the full ranking is in the Parquet file
         if format == "csv":
             body = table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")  # BOM: Excel reads 中文
             return Response(body, media_type="text/csv; charset=utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+                            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **extra})
         body = workbook_bytes({entity_type: table})
         return Response(body, media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
+                        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **extra})
 
     @app.get("/api/cases/{period}/{entity_type}/{entity_id}", tags=["api"])
     def api_case(period: PeriodPath, entity_type: Entity, entity_id: Annotated[str, Field(max_length=64)],
@@ -340,7 +344,7 @@ def create_app(config: AppConfig) -> FastAPI:
         query = f.query()
         return page("list.html.j2", user, period=period, entity=entity_type, periods=scores.periods(),
                     rows=_records(rows), total=len(table), page=page_no, pages=pages, filters=f, query=query,
-                    choices=choices(period, entity_type), statuses=STATUSES, sorts=SORTS,
+                    choices=choices(period, entity_type), statuses=STATUSES, sorts=SORTS, export_rows=EXPORT_ROWS,
                     link=lambda **kw: "?" + urlencode({**query, **kw}),
                     export=lambda fmt: f"/api/periods/{period}/{entity_type}/export?" + urlencode({**query,
                                                                                                    "format": fmt}))

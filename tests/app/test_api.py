@@ -158,6 +158,7 @@ def test_export_follows_the_filters(client, tokens, scores_dir):
     got = client.get(f"/api/periods/{period}/provider/export", params={"region": region, "format": "xlsx"},
                      headers=bearer(tokens["supervisor"]))
     assert got.status_code == 200 and "attachment" in got.headers["content-disposition"]
+    assert got.headers["x-rows-omitted"] == "0"
     sheet = pd.read_excel(io.BytesIO(got.content))
     assert sheet["entity_id"].astype(str).tolist() == written.loc[written["region"] == region, "entity_id"].tolist()
     got = client.get(f"/api/periods/{period}/provider/export", params={"format": "csv"},
@@ -275,3 +276,16 @@ def test_a_withdrawn_record_reopens_the_case_and_gives_no_label(client, tokens, 
     row = client.get(f"/api/periods/{period}/provider", params={"page_size": 1},
                      headers=bearer(tokens["reviewer"])).json()["rows"][0]
     assert row["entity_id"] == top and row["status"] == "open"
+
+
+def test_an_export_beyond_the_row_limit_says_how_much_it_left_out(client, tokens, scores_dir, monkeypatch):
+    import serving.app
+    monkeypatch.setattr(serving.app, "EXPORT_ROWS", 5)
+    period = latest(scores_dir)
+    total = len(pd.read_parquet(scores_dir / period / "providers.parquet"))
+    got = client.get(f"/api/periods/{period}/provider/export", params={"format": "csv"},
+                     headers=bearer(tokens["supervisor"]))
+    assert got.headers["x-rows-omitted"] == str(total - 5)
+    assert len(pd.read_csv(io.BytesIO(got.content), encoding="utf-8-sig")) == 5
+    page = client.get(f"/periods/{period}/provider", headers=bearer(tokens["supervisor"])).text
+    assert "Exports hold the first 5 rows" in page
