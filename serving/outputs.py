@@ -7,12 +7,14 @@ give identical bytes (no wall-clock times, fixed zip entry dates in the workbook
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import re
 import shutil
 import uuid
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -22,21 +24,28 @@ WORKBOOK_ROWS = 5000  # per sheet: the supervisor's list; full rankings stay in 
 SHEET_NAMES = {"provider": "providers 机构", "person": "persons 人员"}
 
 
-def _replace_folder(tmp: Path, target: Path) -> None:
-    old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-    if target.exists():
-        target.rename(old)
-    tmp.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
+@contextlib.contextmanager
+def written_aside(target: Path) -> Iterator[Path]:
+    """Yield a temporary sibling folder to fill; when the block ends without an error it replaces
+    `target` whole (two renames), otherwise it is removed and `target` stays as it was."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
                  manifest: dict) -> Path:
     """Write every output of one period into `target` (replaced whole, atomically)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with written_aside(target) as tmp:
         for entity, table in lists.items():
             name = f"{entity}s"
             table.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
@@ -49,9 +58,6 @@ def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, 
         (tmp / "report.html").write_text(report_html, encoding="utf-8")
         (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
                                                       default=str) + "\n")
-        _replace_folder(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

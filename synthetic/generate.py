@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +21,7 @@ from synthetic.labels import labels_table, month_label, truth_table
 from synthetic.population import SCALES, build_persons, build_providers, region_codes
 from synthetic.schemes import plant_month
 from synthetic.tables import period_of, to_tables
+from serving.outputs import written_aside
 
 FORMATS = ("parquet", "csv")
 
@@ -127,23 +126,9 @@ def generate(out: Path, scale: str = "small", months: int | None = None, seed: i
     if months < 2:
         raise ValueError("months must be at least 2 (one to learn from, one to score)")
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with written_aside(out) as tmp:
         result = _generate_into(tmp, spec, months, seed, fmt, np.datetime64(start + "-01", "D"))
-        _swap_into_place(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return GenerateResult(out, result.periods, result.counts)
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-    if out.exists():
-        out.rename(old)
-    tmp.rename(out)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def _generate_into(folder: Path, spec, months: int, seed: int, fmt: str, start: np.datetime64) -> GenerateResult:
