@@ -13,9 +13,9 @@ and export is written to the append-only audit log.
 import io
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 from urllib.parse import quote, urlencode, urlsplit
 
 import pandas as pd
@@ -33,8 +33,10 @@ from serving.scores import ScoreStore
 
 COOKIE = "fundguard_token"
 PERIOD_RE = r"^\d{4}-(0[1-9]|1[0-2])$"
-SORTS = ("rank", "risk_score", "model_score", "anomaly_score", "rule_hits", "amount_at_risk")
-STATUSES = ("open", "fraud", "violation", "clean")  # a withdrawn record leaves the case open
+Sort = Literal["rank", "risk_score", "model_score", "anomaly_score", "rule_hits", "amount_at_risk"]
+Status = Literal["open", "fraud", "violation", "clean"]  # a withdrawn record leaves the case open
+Grade = Literal["A", "B", "C", "D"]
+SORTS, STATUSES = get_args(Sort), get_args(Status)
 EXPORT_ROWS = 100_000
 TEMPLATES = Path(__file__).parent / "templates" / "app"
 Entity = Literal["provider", "person"]
@@ -86,26 +88,26 @@ class Disposition(BaseModel):
         return self
 
 
-class Filters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+@dataclass(frozen=True)
+class Filters:
+    """What a list request asks for (validated by `_filters` from the query string)."""
     region: str | None = None
     provider_type: str | None = None
-    grade: Literal["A", "B", "C", "D"] | None = None
-    status: Literal["open", "fraud", "violation", "clean"] | None = None
-    sort: Literal["rank", "risk_score", "model_score", "anomaly_score", "rule_hits", "amount_at_risk"] = "rank"
+    grade: Grade | None = None
+    status: Status | None = None
+    sort: Sort = "rank"
     order: Literal["asc", "desc"] | None = None
 
     def query(self) -> dict[str, str]:
-        return {k: v for k, v in self.model_dump().items() if v not in (None, "", "rank") or
-                (k == "sort" and v != "rank")}
+        """The query string that asks for the same (defaults left out)."""
+        return {k: v for k, v in asdict(self).items() if v not in (None, "") and not (k == "sort" and v == "rank")}
 
 
 def _filters(region: Annotated[str | None, Query(max_length=64)] = None,
              provider_type: Annotated[str | None, Query(max_length=64)] = None,
-             grade: Annotated[Literal["A", "B", "C", "D"] | None, Query()] = None,
-             status: Annotated[Literal["open", "fraud", "violation", "clean"] | None, Query()] = None,
-             sort: Annotated[Literal["rank", "risk_score", "model_score", "anomaly_score", "rule_hits",
-                                     "amount_at_risk"], Query()] = "rank",
+             grade: Annotated[Grade | None, Query()] = None,
+             status: Annotated[Status | None, Query()] = None,
+             sort: Annotated[Sort, Query()] = "rank",
              order: Annotated[Literal["asc", "desc"] | None, Query()] = None) -> Filters:
     return Filters(region=region or None, provider_type=provider_type or None, grade=grade, status=status,
                    sort=sort, order=order)
@@ -146,9 +148,7 @@ def create_app(config: AppConfig) -> FastAPI:
         page it posts from in Origin (or Referer); API clients with a bearer token send neither."""
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             source = request.headers.get("origin") or request.headers.get("referer")
-            if source and source != "null" and urlsplit(source).netloc != request.headers.get("host"):
-                return JSONResponse({"detail": "cross-origin request refused"}, 403)
-            if source == "null":
+            if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
                 return JSONResponse({"detail": "cross-origin request refused"}, 403)
         return await call_next(request)
 
@@ -210,12 +210,19 @@ def create_app(config: AppConfig) -> FastAPI:
             raise HTTPException(404, f"{entity} {entity_id} is not in the {period} list")
         return row
 
-    def case_view(period: str, entity: str, entity_id: str) -> dict:
+    def case_view(user: User, period: str, entity: str, entity_id: str, detail: dict | None = None) -> dict:
+        """Everything shown about one case; the view goes into the audit log."""
         row = entity_row(period, entity, entity_id)
         history = scores.risk_history(entity, entity_id)
+        store.log(user, "view_case", period, entity, entity_id, detail)
         return {"row": _jsonable(row), "case": scores.case(period, entity, entity_id),
                 "dispositions": _records(store.dispositions(period=period, entity_type=entity, entity_id=entity_id)),
                 "risk_history": _records(history)}
+
+    def dispose(user: User, period: str, entity: str, entity_id: str, body: Disposition) -> int:
+        """Record a checked disposition, tagged with the data folder the month's list came from."""
+        return store.record_disposition(user, period, entity, entity_id, body.outcome, body.pattern,
+                                        body.amount_recovered, body.note, scores.manifest(period).get("data"))
 
     # --- JSON API ----------------------------------------------------------------------------
     @app.get("/api/health", tags=["api"])
@@ -231,8 +238,7 @@ def create_app(config: AppConfig) -> FastAPI:
         out = []
         for p in scores.periods():
             manifest = scores.manifest(p)
-            out.append({"period": p, "providers": len(scores.table(p, "provider")),
-                        "persons": len(scores.table(p, "person")),
+            out.append({"period": p, "providers": scores.count(p, "provider"), "persons": scores.count(p, "person"),
                         "model_versions": manifest.get("models", {})})
         return out
 
@@ -270,9 +276,7 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.get("/api/cases/{period}/{entity_type}/{entity_id}", tags=["api"])
     def api_case(period: PeriodPath, entity_type: Entity, entity_id: Annotated[str, Field(max_length=64)],
                  user: Viewer) -> dict:
-        view = case_view(period, entity_type, entity_id)
-        store.log(user, "view_case", period, entity_type, entity_id)
-        return view
+        return case_view(user, period, entity_type, entity_id)
 
     @app.post("/api/cases/{period}/{entity_type}/{entity_id}/dispositions", tags=["api"], status_code=201)
     def api_dispose(period: PeriodPath, entity_type: Entity, entity_id: Annotated[str, Field(max_length=64)],
@@ -282,8 +286,7 @@ def create_app(config: AppConfig) -> FastAPI:
             body.check()
         except ValueError as exc:
             raise HTTPException(422, str(exc)) from exc
-        new_id = store.record_disposition(user, period, entity_type, entity_id, body.outcome, body.pattern,
-                                          body.amount_recovered, body.note, scores.manifest(period).get("data"))
+        new_id = dispose(user, period, entity_type, entity_id, body)
         return {"id": new_id, "period": period, "entity_type": entity_type, "entity_id": entity_id,
                 **body.model_dump(), "reviewer": user.name}
 
@@ -352,8 +355,7 @@ def create_app(config: AppConfig) -> FastAPI:
     @app.get("/periods/{period}/{entity_type}/{entity_id}", response_class=HTMLResponse, tags=["pages"])
     def case_page(period: PeriodPath, entity_type: Entity, entity_id: Annotated[str, Field(max_length=64)],
                   user: Viewer, saved: Annotated[int, Query(ge=0, le=1)] = 0):
-        view = case_view(period, entity_type, entity_id)
-        store.log(user, "view_case", period, entity_type, entity_id)
+        view = case_view(user, period, entity_type, entity_id)
         return case_html(user, period, entity_type, entity_id, view, saved=bool(saved))
 
     def case_html(user, period, entity, entity_id, view, status=200, error="", form=None, saved=False):
@@ -394,11 +396,9 @@ def create_app(config: AppConfig) -> FastAPI:
             body = Disposition(outcome=outcome, pattern=pattern or None, note=note or None,
                                amount_recovered=_amount(amount_recovered)).check()
         except (ValidationError, ValueError) as exc:
-            view = case_view(period, entity_type, entity_id)
-            store.log(user, "view_case", period, entity_type, entity_id, {"refused_disposition": _message(exc)[:500]})
+            view = case_view(user, period, entity_type, entity_id, {"refused_disposition": _message(exc)[:500]})
             return case_html(user, period, entity_type, entity_id, view, 422, _message(exc), form)
-        store.record_disposition(user, period, entity_type, entity_id, body.outcome, body.pattern,
-                                 body.amount_recovered, body.note, scores.manifest(period).get("data"))
+        dispose(user, period, entity_type, entity_id, body)
         return RedirectResponse(f"/periods/{period}/{entity_type}/{quote(entity_id, safe='')}?saved=1", 303)
 
     @app.get("/audit", response_class=HTMLResponse, tags=["pages"])

@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
@@ -52,6 +53,10 @@ class ScoreStore:
             while len(self._cache) > CACHED_TABLES:  # oldest first: a long history does not pile up
                 self._cache.pop(next(iter(self._cache)))
         return table
+
+    def count(self, period: str, entity: str) -> int:
+        """Rows of a list, from the Parquet footer (the list itself is not read)."""
+        return pq.ParquetFile(self.root / period / FILES[entity]).metadata.num_rows
 
     def manifest(self, period: str) -> dict:
         file = self.root / period / "manifest.json"
