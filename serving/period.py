@@ -14,8 +14,8 @@ from features.build import FeatureSet
 from features.rules import load_rules
 from models.drift import psi, retrain_due
 from serving.cases import (RuleExamples, case_measure_names, driving_claims, evidence, peer_group_fields,
-                           peer_values, person_measures, population_values, records, shap_summary, timelines,
-                           top_claims)
+                           peer_values, person_measures, plain_names, population_values, records, shap_summary,
+                           timelines, top_claims)
 from serving.explain import contributions_table, reasons, shap_values
 from serving.report import ReportContext
 from serving.scoring import EntityList, ListOptions, build_list, hit_claims, model_rows
@@ -164,7 +164,7 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
 def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportContext:
     hits = fs.hits.groupby("rule_id").agg(claims=("claim_id", "nunique"), entities=("provider_id", "nunique"))
     hits = hits.reset_index().assign(name=lambda t: t["rule_id"].map(rule_names))
-    names = {e: _names(e, shap[e].columns, lang) for e in shap}
+    names = {e: plain_names(e, shap[e].columns, lang) for e in shap}
     due = {e: retrain_due(drift[e]) for e in drift}
     return ReportContext(period=fs.period, generated_at=f"data {stamps.get('data_fingerprint', '')}",
                          model_versions={e: lst.listed["model_version"].iloc[0] if len(lst.listed) else ""
@@ -173,12 +173,3 @@ def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportC
                          code_version=stamps.get("code_version", ""),
                          lists={e: lst.listed for e, lst in lists.items()}, shap=shap, feature_names=names,
                          rule_hits=hits, drift=drift, retrain=due, lang=lang)
-
-
-def _names(entity: str, columns, lang: str) -> dict[str, str]:
-    """Plain names of feature columns (peer-relative ones by their base measure)."""
-    from features.dictionary import measures
-    from features.schema import base_name
-
-    table = {m.name: (m.zh if lang == "zh" else m.en) for m in measures(entity)}
-    return {c: table.get(c) or table.get(base_name(c)) or c for c in columns}
