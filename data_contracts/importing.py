@@ -49,8 +49,15 @@ CSV_SUFFIXES, EXCEL_SUFFIXES = (".csv", ".txt"), (".xlsx", ".xlsm")
 _FILE, _ROW = "__file", "__row"  # where each raw row came from, for the examples of a finding
 _NULL_TAG = "tag:yaml.org,2002:null"
 _EARLIEST, _LATEST = pd.Timestamp.min.ceil("D"), pd.Timestamp.max.floor("D")
-_NULL_DTYPES = {STRING: "str", INT: "Int64", NULLABLE_INT: "Int64", NUMBER: "float64", DATE: "datetime64[ns]",
-                TIMESTAMP: "datetime64[ns]", BOOL: "boolean"}
+_NULL_DTYPES = {
+    STRING: "str",
+    INT: "Int64",
+    NULLABLE_INT: "Int64",
+    NUMBER: "float64",
+    DATE: "datetime64[ns]",
+    TIMESTAMP: "datetime64[ns]",
+    BOOL: "boolean",
+}
 
 
 @dataclass(frozen=True)
@@ -69,8 +76,9 @@ class ImportResult:
     labels: Path | None = None
 
 
-def import_export(source: str | Path, mapping: str | Path | Mapping[str, Any], out: str | Path, *,
-                  overwrite: bool = False) -> ImportResult:
+def import_export(
+    source: str | Path, mapping: str | Path | Mapping[str, Any], out: str | Path, *, overwrite: bool = False
+) -> ImportResult:
     """Turn the agency export in folder `source` into the contract dataset folder `out`.
 
     `mapping` is a mapping YAML file (or the same structure as a dict). Writes NAME.parquet for
@@ -91,6 +99,7 @@ def import_export(source: str | Path, mapping: str | Path | Mapping[str, Any], o
 
 
 # ---- the mapping --------------------------------------------------------------------------
+
 
 class _TextLoader(yaml.SafeLoader):
     """Reads every plain scalar as text, so that codes like 01 or 08 stay what they say.
@@ -117,7 +126,7 @@ def load_mapping(mapping: str | Path | Mapping[str, Any]) -> dict[str, Any]:
         path = Path(mapping)
         where = f"mapping {path}"
         try:
-            spec = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextLoader)  # noqa: S506 (safe loader)
+            spec = yaml.load(path.read_text(encoding="utf-8-sig"), Loader=_TextLoader)  # a SafeLoader
         except OSError as err:
             raise ValueError(f"{where} cannot be read: {err}") from None
         except yaml.YAMLError as err:
@@ -152,7 +161,9 @@ def _check_encoding(encoding: Any, where: str) -> None:
     try:
         codecs.lookup(str(encoding))
     except LookupError:
-        raise ValueError(f"{where}: unknown encoding {encoding!r}; use auto, utf-8, utf-8-sig, gb18030 or gbk") from None
+        raise ValueError(
+            f"{where}: unknown encoding {encoding!r}; use auto, utf-8, utf-8-sig, gb18030 or gbk"
+        ) from None
 
 
 def _check_table(spec: Any, where: str) -> None:
@@ -161,8 +172,11 @@ def _check_table(spec: Any, where: str) -> None:
     _require(not unknown, where, f"unknown key(s) {unknown}; expected some of {sorted(TABLE_KEYS)}")
     patterns = _as_list(spec.get("files"))
     _require(bool(patterns) and all(isinstance(p, str) for p in patterns), where, "'files' must list file globs")
-    _require(all(not Path(p).is_absolute() and ".." not in Path(p).parts for p in patterns), f"{where}.files",
-             "globs are relative to the export folder and stay inside it")
+    _require(
+        all(not Path(p).is_absolute() and ".." not in Path(p).parts for p in patterns),
+        f"{where}.files",
+        "globs are relative to the export folder and stay inside it",
+    )
     _check_encoding(spec.get("encoding", AUTO), f"{where}.encoding")
     for key in ("columns", "values", "formats", "defaults", "derive"):
         _require(isinstance(spec.get(key, {}), Mapping), f"{where}.{key}", "must map contract columns to settings")
@@ -173,13 +187,19 @@ def _check_table(spec: Any, where: str) -> None:
     for name, how in spec.get("derive", {}).items():
         _check_derive(how, f"{where}.derive.{name}")
     for number, rule in enumerate(_as_list(spec.get("keep")), start=1):
-        _require(isinstance(rule, Mapping) and {"column", "values"} <= set(rule), f"{where}.keep[{number}]",
-                 "each rule needs 'column' (a source column or list) and 'values'")
+        _require(
+            isinstance(rule, Mapping) and {"column", "values"} <= set(rule),
+            f"{where}.keep[{number}]",
+            "each rule needs 'column' (a source column or list) and 'values'",
+        )
 
 
 def _check_derive(how: Any, where: str) -> None:
-    _require(isinstance(how, Mapping) and len(set(how) & set(DERIVE_KINDS)) == 1, where,
-             f"must be one of {list(DERIVE_KINDS)}, e.g. {{same_as: admit_date}}")
+    _require(
+        isinstance(how, Mapping) and len(set(how) & set(DERIVE_KINDS)) == 1,
+        where,
+        f"must be one of {list(DERIVE_KINDS)}, e.g. {{same_as: admit_date}}",
+    )
     if "differs" in how:
         _require(len(_as_list(how["differs"])) == 2, where, "differs needs two source columns")
         _require(how.get("prefix") is None or str(how["prefix"]).isdigit(), where, "prefix is a number of characters")
@@ -209,14 +229,17 @@ def _value_text(value: Any) -> str | None:
 
 # ---- folders and files --------------------------------------------------------------------
 
+
 def _check_folders(source: Path, out: Path, overwrite: bool) -> None:
     if not source.is_dir():
         what = "is not a folder" if source.exists() else "does not exist"
         raise ContractViolation([Finding(EXPORT, None, f"export folder {source} {what}", 0, 0)])
     src, dst = source.resolve(), out.resolve()
     if dst == src or dst.is_relative_to(src):
-        raise ValueError(f"out {out} is inside the export folder {source}; write the dataset elsewhere "
-                         "(the export is only read, never written to)")
+        raise ValueError(
+            f"out {out} is inside the export folder {source}; write the dataset elsewhere "
+            "(the export is only read, never written to)"
+        )
     if src.is_relative_to(dst):
         raise ValueError(f"the export folder {source} is inside out {out}; replacing out would delete the export")
     if out.exists() and not (overwrite and out.is_dir()):
@@ -230,8 +253,9 @@ def _matching_files(source: Path, table: str, patterns: list[str]) -> list[Path]
             if path.is_file() and not path.name.startswith("~$") and path not in found:  # ~$: Excel lock files
                 found.append(path)
     if not found:
-        raise ContractViolation([Finding(table, None, f"source files present: nothing in {source} matches "
-                                                      f"files {patterns}", 0, 0)])
+        raise ContractViolation(
+            [Finding(table, None, f"source files present: nothing in {source} matches files {patterns}", 0, 0)]
+        )
     return found
 
 
@@ -259,8 +283,11 @@ def _read_file(path: Path, table: str, spec: Mapping, encoding: str) -> pd.DataF
     elif suffix in EXCEL_SUFFIXES:
         frame = _read_excel(path, table, spec.get("sheet", "0"))
     else:
-        raise _file_problem(table, path, f"is CSV ({', '.join(CSV_SUFFIXES)}) or Excel ({', '.join(EXCEL_SUFFIXES)}); "
-                                         "save .xls workbooks as .xlsx")
+        raise _file_problem(
+            table,
+            path,
+            f"is CSV ({', '.join(CSV_SUFFIXES)}) or Excel ({', '.join(EXCEL_SUFFIXES)}); save .xls workbooks as .xlsx",
+        )
     return _cleaned(frame)
 
 
@@ -286,9 +313,10 @@ def _read_excel(path: Path, table: str, sheet: Any) -> pd.DataFrame:
     sheet = int(sheet) if isinstance(sheet, str) and sheet.isdigit() else sheet
     try:
         frame = pd.read_excel(path, sheet_name=sheet, dtype=object, engine="openpyxl")
-    except Exception as err:  # noqa: BLE001 (openpyxl raises many kinds; all mean "cannot read this workbook")
-        raise _file_problem(table, path, f"is a readable .xlsx workbook with sheet {sheet!r} "
-                                         f"({_first_line(err)})") from None
+    except Exception as err:  # openpyxl raises many kinds; all mean "cannot read this workbook"
+        raise _file_problem(
+            table, path, f"is a readable .xlsx workbook with sheet {sheet!r} ({_first_line(err)})"
+        ) from None
     return frame.map(_cell_text).astype("str")
 
 
@@ -343,8 +371,8 @@ def _kept_rows(raw: pd.DataFrame, rules: list[Mapping]) -> pd.DataFrame:
 
 # ---- building one table -------------------------------------------------------------------
 
-def _import_tables(source: Path, spec: Mapping) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]],
-                                                          dict[str, int]]:
+
+def _import_tables(source: Path, spec: Mapping) -> tuple[dict[str, pd.DataFrame], dict[str, list[str]], dict[str, int]]:
     frames, sources, dropped, findings = {}, {}, {}, []
     encoding = str(spec.get("encoding", AUTO))
     for table in [name for name in IMPORTABLE if name in spec["tables"]]:
@@ -466,8 +494,10 @@ class _TableBuilder:
 
     def _missing(self, name: str) -> Finding:
         if name in self.wanted:
-            rule = (f"source column present: the mapping's columns.{name} lists {self.wanted[name]}, "
-                    "and the export has none of them")
+            rule = (
+                f"source column present: the mapping's columns.{name} lists {self.wanted[name]}, "
+                "and the export has none of them"
+            )
         else:
             rule = f"mapped: the mapping gives no columns, derive or defaults entry for {name}"
         return Finding(self.table, name, rule, 0, len(self.raw))
@@ -477,12 +507,19 @@ class _TableBuilder:
         values = self.text[name].to_numpy()[bad]
         first_of_each = pd.Series(values).drop_duplicates().index[:MAX_EXAMPLES]  # distinct values first
         positions = np.flatnonzero(bad)[first_of_each]
-        examples = [{"file": self.raw[_FILE].iat[row], "row": int(self.raw[_ROW].iat[row]),
-                     **{column: json_value(self.text[column].iat[row]) for column in shown}} for row in positions]
+        examples = [
+            {
+                "file": self.raw[_FILE].iat[row],
+                "row": int(self.raw[_ROW].iat[row]),
+                **{column: json_value(self.text[column].iat[row]) for column in shown},
+            }
+            for row in positions
+        ]
         return Finding(self.table, name, rule, int(bad.sum()), len(self.raw), examples)
 
 
 # ---- converting text to the contract's kinds ----------------------------------------------
+
 
 def _type_rule(kind: str, formats: list[str], source: str) -> str:
     rule = TYPE_RULES[kind]
@@ -542,6 +579,7 @@ def _finished(values: pd.Series, kind: str) -> pd.Series:
 
 
 # ---- writing ------------------------------------------------------------------------------
+
 
 def _write_dataset(frames: dict[str, pd.DataFrame], out: Path) -> None:
     """Write every table into a hidden sibling of `out`, then swap it in whole."""

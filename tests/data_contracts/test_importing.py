@@ -20,8 +20,10 @@ from data_contracts.importing import NHSA_MAPPING, ImportResult, import_export, 
 
 TODAY = datetime.date(2024, 6, 30)
 
-SETTLEMENT_HEADER = ("结算ID,就诊ID,人员编号,定点医药机构编号,主治医生编码,医疗类别,开始时间,结束时间,结算时间,"
-                     "住院主诊断代码,医疗费总额,基金支付总额,个人账户支出,个人现金支出,参保地医保区划,就医地医保区划,有效标志")
+SETTLEMENT_HEADER = (
+    "结算ID,就诊ID,人员编号,定点医药机构编号,主治医生编码,医疗类别,开始时间,结束时间,结算时间,"
+    "住院主诊断代码,医疗费总额,基金支付总额,个人账户支出,个人现金支出,参保地医保区划,就医地医保区划,有效标志"
+)
 SETTLEMENTS_MARCH_1 = [  # the second row was cancelled at the counter and is marked invalid (有效标志 0)
     "000000000101,MD0101,0001001,H00001,D0001,11,2024-03-01 09:40:00,,2024-03-01 10:15:00,J06.9,55.00,30.00,15.00,10.00,320100,320100,1",
     "000000000100,MD0100,0001001,H00001,D0001,11,2024-03-01 09:00:00,,2024-03-01 09:05:00,J06.9,30.00,0.00,0.00,30.00,320100,320100,0",
@@ -31,30 +33,45 @@ SETTLEMENTS_MARCH_2 = [  # a pharmacy purchase has no visit times, doctor or dia
     "000000000103,MD0103,0001003,P00003,,41,,,2024-03-10 09:30:00,,12.50,0.00,12.50,0.00,320100,320100,1",
     "000000000104,MD0104,0001001,C00002,D0003,11,2024-03-15 10:30:00,,2024-03-15 11:00:00,N76.0,40.00,20.00,10.00,10.00,320100,320100,1",
 ]
-FEE_DETAIL = "\n".join([
-    "结算ID,就诊ID,费用明细流水号,医疗目录编码,医药机构目录编码,数量,单价,明细项目费用总额,费用发生时间",
-    "000000000101,MD0101,F1,001102000010000,H-GH01,1,30.00,30.00,2024-03-01 09:45:00",
-    "000000000101,MD0101,F2,XJ01CAA040A001,H-YP07,2,12.50,25.00,2024-03-01 09:50:00",
-    "000000000102,MD0102,F1,001103000020000,H-CW01,1,200.00,200.00,2024-03-02 12:00:00",
-    "000000000102,MD0102,F2,XJ01CAA040A001,H-YP07,4,12.50,50.00,2024-03-05 08:00:00",
-    "000000000102,MD0102,F3,C0000000012345,H-HC11,2,5.25,10.50,2024-03-06 09:00:00",
-    "000000000103,MD0103,F1,XJ01CAA040A001,YD-0001,1,12.50,12.50,2024-03-10 09:29:00",
-    "000000000104,MD0104,F1,001204000050000,C-JC03,1,40.00,40.00,2024-03-15 10:40:00",
-])
-PERSONS = "\n".join([  # 1101 returns one row per 险种: person 0001001 also has a 330 大额 row
-    "人员编号,姓名,性别,出生日期,险种类型,参保地医保区划",
-    "0001001,张一,2,19800501,310,320100",
-    "0001001,张一,2,19800501,330,320100",
-    "0001002,李二,1,1950-02-03,390,320500",
-    "0001003,王三,2,20100707,390,320100",
-])
-PROVIDERS = "\n".join([  # the agency's own sheet: the national records carry none of this
-    "定点医药机构编号,机构名称,机构类型,医院等级,所有制,定点归属医保区划,核定床位数,执业医师数,定点开始日期",
-    "H00001,市第一医院,医院,三级甲等,公立,320100,500,210,2015-01-01",
-    "C00002,仁和诊所,诊所,一级,民营,320100,0,3,20190701",
-    "P00003,康民大药房,药店,无等级,民营,320100,0,2,2021-03-15",
-])
-CATALOG_COLUMNS = ["医保目录编码", "医保目录名称", "目录类别", "收费项目等级", "参考价", "限定性别", "日最大用量", "打包项目编码"]
+FEE_DETAIL = "\n".join(
+    [
+        "结算ID,就诊ID,费用明细流水号,医疗目录编码,医药机构目录编码,数量,单价,明细项目费用总额,费用发生时间",
+        "000000000101,MD0101,F1,001102000010000,H-GH01,1,30.00,30.00,2024-03-01 09:45:00",
+        "000000000101,MD0101,F2,XJ01CAA040A001,H-YP07,2,12.50,25.00,2024-03-01 09:50:00",
+        "000000000102,MD0102,F1,001103000020000,H-CW01,1,200.00,200.00,2024-03-02 12:00:00",
+        "000000000102,MD0102,F2,XJ01CAA040A001,H-YP07,4,12.50,50.00,2024-03-05 08:00:00",
+        "000000000102,MD0102,F3,C0000000012345,H-HC11,2,5.25,10.50,2024-03-06 09:00:00",
+        "000000000103,MD0103,F1,XJ01CAA040A001,YD-0001,1,12.50,12.50,2024-03-10 09:29:00",
+        "000000000104,MD0104,F1,001204000050000,C-JC03,1,40.00,40.00,2024-03-15 10:40:00",
+    ]
+)
+PERSONS = "\n".join(
+    [  # 1101 returns one row per 险种: person 0001001 also has a 330 大额 row
+        "人员编号,姓名,性别,出生日期,险种类型,参保地医保区划",
+        "0001001,张一,2,19800501,310,320100",
+        "0001001,张一,2,19800501,330,320100",
+        "0001002,李二,1,1950-02-03,390,320500",
+        "0001003,王三,2,20100707,390,320100",
+    ]
+)
+PROVIDERS = "\n".join(
+    [  # the agency's own sheet: the national records carry none of this
+        "定点医药机构编号,机构名称,机构类型,医院等级,所有制,定点归属医保区划,核定床位数,执业医师数,定点开始日期",
+        "H00001,市第一医院,医院,三级甲等,公立,320100,500,210,2015-01-01",
+        "C00002,仁和诊所,诊所,一级,民营,320100,0,3,20190701",
+        "P00003,康民大药房,药店,无等级,民营,320100,0,2,2021-03-15",
+    ]
+)
+CATALOG_COLUMNS = [
+    "医保目录编码",
+    "医保目录名称",
+    "目录类别",
+    "收费项目等级",
+    "参考价",
+    "限定性别",
+    "日最大用量",
+    "打包项目编码",
+]
 CATALOG_ROWS = [
     ["XJ01CAA040A001", "阿莫西林胶囊 0.25g", "101", "01", "12.5", "", "4", ""],
     ["001102000010000", "门诊诊查费", "201", "01", "30", "", "", ""],
@@ -69,8 +86,13 @@ def _write_export(folder: Path, encoding: str = "gb18030", med_type_of_second_cl
     """The export folder: two settlement files, fee details, persons, providers, catalogue (.xlsx)."""
     folder.mkdir(parents=True)
     march_1 = [row.replace(",21,", f",{med_type_of_second_claim},") for row in SETTLEMENTS_MARCH_1]
-    texts = {"结算_202403_1.csv": [SETTLEMENT_HEADER, *march_1], "结算_202403_2.csv": [SETTLEMENT_HEADER, *SETTLEMENTS_MARCH_2],
-             "费用明细_202403.csv": [FEE_DETAIL], "人员信息.csv": [PERSONS], "定点医药机构.csv": [PROVIDERS]}
+    texts = {
+        "结算_202403_1.csv": [SETTLEMENT_HEADER, *march_1],
+        "结算_202403_2.csv": [SETTLEMENT_HEADER, *SETTLEMENTS_MARCH_2],
+        "费用明细_202403.csv": [FEE_DETAIL],
+        "人员信息.csv": [PERSONS],
+        "定点医药机构.csv": [PROVIDERS],
+    }
     for name, lines in texts.items():
         text = "\n".join(lines) + "\n"
         (folder / name).write_bytes(text.replace("\n", "\r\n").encode(encoding))  # Windows line ends
@@ -98,8 +120,9 @@ def test_national_export_imports_and_passes_the_contract(imported, tmp_path):
     assert imported.rows == {"providers": 3, "insured": 3, "catalog": 6, "claims": 4, "claim_items": 7}
     assert imported.sources["claims"] == ["结算_202403_1.csv", "结算_202403_2.csv"]
     assert imported.dropped["claims"] == 1 and imported.dropped["insured"] == 1  # 有效标志 0; the 330 row
-    assert sorted(p.name for p in imported.out.iterdir()) == [f"{t}.parquet" for t in
-                                                               ("catalog", "claim_items", "claims", "insured", "providers")]
+    assert sorted(p.name for p in imported.out.iterdir()) == [
+        f"{t}.parquet" for t in ("catalog", "claim_items", "claims", "insured", "providers")
+    ]
     report = validate_dataset(imported.out, today=TODAY)
     assert report.ok, report.to_text()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folder left
@@ -117,7 +140,11 @@ def test_codes_dates_and_derived_columns(imported):
     items = tables["claim_items"]
     assert items.groupby("claim_id")["line_no"].apply(list).to_dict()["000000000102"] == [1, 2, 3]
     insured = tables["insured"].set_index("person_id")
-    assert insured["sex"].tolist() == ["F", "M", "F"] and insured["scheme"].tolist() == ["employee", "resident", "resident"]
+    assert insured["sex"].tolist() == ["F", "M", "F"] and insured["scheme"].tolist() == [
+        "employee",
+        "resident",
+        "resident",
+    ]
     assert insured.loc["0001001", "birth_date"] == pd.Timestamp("1980-05-01")
     catalog = tables["catalog"].set_index("item_code")
     assert catalog["item_type"].tolist() == ["drug", "service", "service", "service", "material", "service"]
