@@ -150,15 +150,16 @@ def build_insured(rng, n: int, states: list[str], weights: np.ndarray) -> pd.Dat
 # ---------------------------------------------------------------- stays
 
 def provider_traits(rng, fraud: np.ndarray, behaviour: float) -> pd.DataFrame:
-    """Per-provider behaviour knobs; fraudulent providers drift away from honest ones by `behaviour`."""
+    """Per-provider behaviour: honest providers vary widely; fraudulent ones drift a little by `behaviour`."""
     n, b = len(fraud), behaviour * fraud
     return pd.DataFrame({
-        "repeat": b * rng.uniform(0.15, 0.45, n),          # share of stays re-admitting own patients
-        "los_mult": 1 + b * rng.uniform(0.05, 0.30, n),    # longer stays
-        "upcode": b * rng.uniform(0.10, 0.35, n),          # chance a stay moves up one severity
-        "cost_mult": 1 + b * rng.uniform(0.0, 0.20, n),    # dearer stays
-        "focus": 0.6 * (1 - 0.7 * b),                      # share of stays in the 3 favourite families
-        "ring_share": b * rng.uniform(0.3, 0.7, n),        # stays attended by the ring's physicians
+        "repeat": rng.uniform(0.0, 0.15, n) + b * rng.uniform(0.0, 0.12, n),   # re-admitting own patients
+        "los_mult": rng.lognormal(0, 0.10, n) * (1 + b * rng.uniform(0.0, 0.15, n)),   # longer stays
+        "upcode": b * rng.uniform(0.0, 0.2, n),                              # a stay moves up one severity
+        "cost_mult": rng.lognormal(0, 0.12, n) * (1 + b * rng.uniform(0.0, 0.12, n)),  # dearer stays
+        "focus": rng.uniform(0.3, 0.8, n) * (1 - 0.15 * b),                  # share in the 3 favourite families
+        "floating": rng.uniform(0.0, 0.15, n),                               # stays by physicians of many hospitals
+        "ring_share": b * rng.uniform(0.02, 0.12, n),                       # stays by the ring's physicians
     })
 
 
@@ -181,9 +182,9 @@ def pick_persons(rng, prov: np.ndarray, prov_state: np.ndarray, insured: pd.Data
 
 
 def readmit_own_patients(rng, prov: np.ndarray, person: np.ndarray, repeat: np.ndarray) -> np.ndarray:
-    """Fraudulent providers bill a share of their stays for beneficiaries they have already treated."""
+    """A share of each provider's stays re-admit beneficiaries it has already treated (more at fraudsters)."""
     person = person.copy()
-    for p in np.flatnonzero(repeat > 0):
+    for p in np.unique(prov):
         idx = np.flatnonzero(prov == p)
         for k in range(1, len(idx)):
             if rng.random() < repeat[p]:
@@ -208,11 +209,11 @@ def pick_physicians(rng, prov: np.ndarray, volume: np.ndarray, fraud: np.ndarray
                     traits: pd.DataFrame) -> np.ndarray:
     """Attending physician per stay: own staff, a few floating ones, and ring physicians shared by fraudsters."""
     n = len(prov)
-    pool = np.maximum(1, np.ceil(volume / rng.uniform(8, 20, len(volume)))).astype(int)
+    pool = np.maximum(1, np.ceil(volume / rng.uniform(5, 30, len(volume)))).astype(int)
     offset = np.concatenate([[0], np.cumsum(pool)[:-1]])
     doctor = offset[prov] + (rng.random(n) * pool[prov]).astype(int)
     next_id = int(pool.sum())
-    floating = rng.random(n) < 0.03
+    floating = rng.random(n) < traits["floating"].to_numpy()[prov]
     doctor[floating] = next_id + rng.integers(0, 1500, floating.sum())
     next_id += 1500
     ring_of = np.full(len(volume), -1)
