@@ -37,10 +37,13 @@ def generate(
     seed: Annotated[Optional[int], typer.Option(help="random seed; same seed, same bytes")] = None,
     format: Annotated[str, typer.Option("--format", help="parquet | csv")] = "parquet",
     start: Annotated[Optional[str], typer.Option(help="first month, YYYY-MM")] = None,
+    profile: Annotated[str, typer.Option(help="data shape: standard, or profile names joined by commas "
+                                              "(synthetic/profiles.py), e.g. span_labels,mixed_formats")] = "standard",
 ) -> None:
     """Write a synthetic pooling region in the shape of the claims contract, with labels and truth."""
     from synthetic.generate import generate as run
     from synthetic.population import SCALES
+    from synthetic.profiles import profile_names
 
     gen = load_settings().generator
     scale = scale or gen.scale
@@ -48,8 +51,12 @@ def generate(
         raise typer.BadParameter(f"scale must be one of {', '.join(SCALES)}", param_hint="--scale")
     if format not in ("parquet", "csv"):
         raise typer.BadParameter("format must be parquet or csv", param_hint="--format")
+    try:
+        profile_names(profile)
+    except ValueError as err:
+        raise typer.BadParameter(str(err), param_hint="--profile") from None
     result = run(out, scale=scale, months=months or gen.months, seed=seed if seed is not None else gen.seed,
-                 fmt=format, start=start or gen.start)
+                 fmt=format, start=start or gen.start, profile=profile)
     counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
     typer.echo(f"wrote a {scale} synthetic region to {out} ({result.periods[0]}..{result.periods[-1]}): {counts}")
 

@@ -19,6 +19,7 @@ from synthetic.honest import (entry_errors, inpatient_month, month_days, outbrea
                               pharmacy_month)
 from synthetic.labels import labels_table, month_label, truth_table
 from synthetic.population import SCALES, build_persons, build_providers, region_codes
+from synthetic.profiles import STANDARD, Shape, build_shape
 from synthetic.schemes import plant_month
 from synthetic.tables import period_of, to_tables
 from serving.outputs import written_aside
@@ -36,17 +37,19 @@ class GenerateResult:
 class _TableSink:
     """Appends Arrow tables to one Parquet or CSV file per table."""
 
-    def __init__(self, folder: Path, fmt: str):
-        self.folder, self.fmt, self.writers = folder, fmt, {}
+    def __init__(self, folder: Path, fmt: str, formats: dict[str, str] | None = None):
+        self.folder, self.fmt, self.formats, self.writers, self.rows = folder, fmt, formats or {}, {}, {}
 
     def write(self, name: str, table: pa.Table) -> None:
-        if self.fmt == "csv":
+        fmt = self.formats.get(name, self.fmt)
+        if fmt == "csv":
             table = _csv_ready(table)
         if name not in self.writers:
-            path = self.folder / f"{name}.{self.fmt}"
+            path = self.folder / f"{name}.{fmt}"
             self.writers[name] = (pq.ParquetWriter(path, table.schema, compression="zstd")
-                                  if self.fmt == "parquet" else pacsv.CSVWriter(path, table.schema))
+                                  if fmt == "parquet" else pacsv.CSVWriter(path, table.schema))
         self.writers[name].write_table(table)
+        self.rows[name] = self.rows.get(name, 0) + table.num_rows
 
     def close(self) -> None:
         for w in self.writers.values():
@@ -113,35 +116,42 @@ def _outbreak_month(start: np.datetime64, months: int) -> int:
 
 
 def generate(out: Path, scale: str = "small", months: int | None = None, seed: int = 20260101,
-             fmt: str = "parquet", start: str = "2025-01") -> GenerateResult:
+             fmt: str = "parquet", start: str = "2025-01", profile: str = STANDARD) -> GenerateResult:
     """Write providers, insured, catalog, claims, claim_items, labels.csv and truth.csv into `out`.
 
     Written into a sibling temporary folder first and moved into place at the end, so a failed
-    run leaves any earlier output untouched. Same arguments, same bytes.
+    run leaves any earlier output untouched. Same arguments, same bytes. `profile` names the data
+    shape ("standard", or profiles of synthetic/profiles.py joined by commas); a profile that
+    sets the history length (short_history, long_history) wins over `months`.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
     spec = SCALES[scale]
-    months = months or spec.months
+    shape = build_shape(profile, seed)
+    months = shape.months or months or spec.months
     if months < 2:
         raise ValueError("months must be at least 2 (one to learn from, one to score)")
     out = Path(out)
     with written_aside(out) as tmp:
-        result = _generate_into(tmp, spec, months, seed, fmt, np.datetime64(start + "-01", "D"))
+        result = _generate_into(tmp, spec, months, seed, fmt, np.datetime64(start + "-01", "D"), shape)
     return GenerateResult(out, result.periods, result.counts)
 
 
-def _generate_into(folder: Path, spec, months: int, seed: int, fmt: str, start: np.datetime64) -> GenerateResult:
+def _generate_into(folder: Path, spec, months: int, seed: int, fmt: str, start: np.datetime64,
+                   shape: Shape | None = None) -> GenerateResult:
+    shape = shape or build_shape(STANDARD, seed)
     rng = np.random.default_rng([seed, 0])
     cat = build_catalog(rng)
     prov = build_providers(spec, rng, start)
     pers = build_persons(spec, prov, rng, start)
     world = build_world(cat, prov, pers)
-    plants = select_plants(rng, world, spec.name, months)
-    sink = _TableSink(folder, fmt)
-    for name, table in (("providers", _providers_table(prov)), ("insured", _insured_table(pers)),
+    periods = np.arange(start.astype("datetime64[M]").astype(np.int64),
+                        start.astype("datetime64[M]").astype(np.int64) + months)
+    world, plants = shape.prepare(world, select_plants(rng, world, spec.name, months), months, month_label(periods))
+    sink = _TableSink(folder, fmt, shape.formats(fmt))
+    for name, table in (("providers", _providers_table(world.prov)), ("insured", _insured_table(pers)),
                         ("catalog", _catalog_table(cat))):
-        sink.write(name, table)
+        sink.write(name, shape.table(name, table))
     end = (start.astype("datetime64[M]") + months).astype("datetime64[D]").astype(np.int64) * 86_400
     ledgers, next_id, n_lines, crowd = [], 1, 0, {}
     phase = _outbreak_month(start, months)
@@ -149,7 +159,9 @@ def _generate_into(folder: Path, spec, months: int, seed: int, fmt: str, start: 
         batch, extra = _month_batch(np.random.default_rng([seed, 1, m]), world, plants, m, start, phase)
         crowd = crowd or extra
         batch = batch.select(batch.settle < end)  # stays still open at the export date are not settled
+        batch = shape.batch(batch, m)
         claims, items, money = to_tables(world, batch, next_id)
+        claims, items = shape.month(claims, items)
         sink.write("claims", claims)
         sink.write("claim_items", items)
         next_id += batch.n_claims
@@ -159,17 +171,16 @@ def _generate_into(folder: Path, spec, months: int, seed: int, fmt: str, start: 
     sink.close()
     ledger = pd.concat(ledgers, ignore_index=True)
     truth = truth_table(ledger, prov.id, pers.id)
-    periods = np.arange(start.astype("datetime64[M]").astype(np.int64),
-                        start.astype("datetime64[M]").astype(np.int64) + months)
     labels = labels_table(np.random.default_rng([seed, 2]), ledger, truth, prov.id, pers.id, periods)
+    labels, truth, lookalikes = shape.outcomes(labels, truth, _lookalikes(world, crowd))
     truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
     labels.to_csv(folder / "labels.csv", index=False, lineterminator="\n")
-    _lookalikes(world, crowd).to_csv(folder / "lookalikes.csv", index=False, lineterminator="\n")
-    counts = {"providers": prov.n, "insured": pers.n, "catalog": len(cat.code), "claims": next_id - 1,
-              "claim_items": n_lines, "labels": len(labels), "truth": len(truth)}
+    lookalikes.to_csv(folder / "lookalikes.csv", index=False, lineterminator="\n")
+    counts = {**sink.rows, "claims": next_id - 1, "claim_items": n_lines, "labels": len(labels), "truth": len(truth)}
     manifest = {"generator": "fundguard synthetic", "scale": spec.name, "seed": seed, "format": fmt,
-                "periods": [str(p) for p in month_label(periods)], "counts": counts,
-                "never_labelled_pattern": pattern_name(NEVER_LABELLED)}
+                "profile": shape.name, **({"profile_notes": shape.notes} if shape.notes else {}),
+                "formats": shape.formats(fmt), "periods": [str(p) for p in month_label(periods)],
+                "counts": counts, "never_labelled_pattern": pattern_name(NEVER_LABELLED)}
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return GenerateResult(folder, manifest["periods"], counts)
 
