@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 DATA   ?= data/demo
 SCALE  ?= small
 
-.PHONY: help demo test install bench clean browser serve
+.PHONY: help demo test test-fast check format install bench clean browser serve
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -34,8 +34,23 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)  ## install Debian's chromium for the page tests
 
-test: install browser  ## run the test suite
-	$(BIN)/python -m pytest -q
+PACKAGES := pipelines features models data_contracts serving synthetic
+
+check: install  ## the gates: ruff (lint + format), mypy, import contracts
+	$(BIN)/ruff check $(PACKAGES) tests benchmarks
+	$(BIN)/ruff format --check $(PACKAGES) tests benchmarks
+	$(BIN)/mypy $(PACKAGES)
+	$(BIN)/lint-imports
+
+format: install  ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix $(PACKAGES) tests benchmarks
+	$(BIN)/ruff format $(PACKAGES) tests benchmarks
+
+test-fast: install  ## the inner loop: library tests only (no Prefect, browser, fuzz or slow tiers)
+	$(BIN)/python -m pytest -q -m "not flow and not browser and not fuzz and not slow"
+
+test: install browser  ## run the whole test suite, with a coverage report at the end
+	$(BIN)/python -m pytest -q $(addprefix --cov=,$(PACKAGES)) --cov-report=term:skip-covered
 
 serve: install  ## the reviewers' web app over data/scores (after `make demo`; needs a token: see README)
 	$(BIN)/fundguard serve

@@ -28,8 +28,9 @@ import numpy as np
 import pandas as pd
 
 from data_contracts.tables import load_dataset
+from data_contracts.vocabulary import period_bounds
 from features.build import build_feature_set
-from features.history import History, cut_history, period_bounds
+from features.history import History, cut_history
 
 FIVE = ["n_claims", "fund_paid", "n_persons", "night_share", "identical_amount_max"]
 TARGET_S, TARGET_GB = 90, 8

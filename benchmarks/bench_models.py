@@ -19,10 +19,11 @@ from pathlib import Path
 import pandas as pd
 
 from data_contracts.tables import load_dataset, load_labels
+from data_contracts.vocabulary import data_periods
 from features.build import build_feature_set, feature_columns
-from models.fit import data_periods, default_until, stack, train_models
+from models.job import default_until, stack, train_models
 from models.supervised import make_lgbm
-from models.training import TrainConfig
+from pipelines.settings import ModelSettings, train_configs
 from synthetic.generate import generate
 
 
@@ -42,7 +43,7 @@ def main() -> None:
     start = time.perf_counter()
     feature_sets = {p: build_feature_set(tables, p) for p in periods}
     t_features = time.perf_counter() - start
-    configs = {"provider": TrainConfig(k_share=0.05), "person": TrainConfig(k_fixed=100)}
+    configs = train_configs(ModelSettings())
     start = time.perf_counter()
     outcomes = train_models(feature_sets, labels, until, configs, truth, never)
     t_fit = time.perf_counter() - start

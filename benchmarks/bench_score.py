@@ -64,17 +64,17 @@ def train(data: str, period: str) -> tuple[dict, dict]:
     """Both models trained on the TRAIN_MONTHS months before `period` (run in a child process)."""
     warnings.filterwarnings("ignore")
     from data_contracts.tables import load_dataset, load_labels
+    from data_contracts.vocabulary import shift
     from features.build import build_feature_set
-    from models.fit import train_models
-    from models.split import shift
-    from models.training import TrainConfig
+    from models.job import train_models
+    from pipelines.settings import ModelSettings, train_configs
 
     start = time.perf_counter()
     tables, labels = load_dataset(Path(data)), load_labels(Path(data) / "labels.csv")
     months = [shift(period, -k) for k in range(TRAIN_MONTHS, 0, -1)]
     feature_sets = {p: build_feature_set(tables, p) for p in months}
     t_features = time.perf_counter() - start
-    configs = {"provider": TrainConfig(k_share=0.05, n_folds=1), "person": TrainConfig(k_fixed=100, n_folds=1)}
+    configs = train_configs(ModelSettings(validation_folds=1))
     outcomes = train_models(feature_sets, labels, months[-1], configs)
     models = {e: (o.result.model, f"bench-{months[0]}..{months[-1]}") for e, o in outcomes.items()}
     info = {"months": months, "features_s": t_features, "fit_s": time.perf_counter() - start - t_features,
@@ -145,19 +145,18 @@ def main() -> None:
           f"trees {info['trees']}; {how} — not measured", flush=True)
 
     # imported after the fork, so the training child does not carry them
+    import serving.scoring.period
+    import serving.store.scored_month
     from data_contracts.tables import load_dataset, load_labels
     from features.build import build_feature_set
     from pipelines.io import code_version, dataset_fingerprint
-    from serving.outputs import write_period
-    from serving.period import score_period
-    from serving.report import render_report
-    from serving.scoring import GRADE_RULE, ListOptions, model_rows
-
-    import serving.outputs
-    import serving.period
+    from serving.report.render import render_report
+    from serving.scoring.period import score_period
+    from serving.scoring.ranking import GRADE_RULE, ListOptions, model_rows
+    from serving.store.scored_month import write_period
     parts = Parts()
-    parts.watch(serving.period, "shap_values", "reasons", "build_list", "_case")
-    parts.watch(serving.outputs, "workbook_bytes")
+    parts.watch(serving.scoring.period, "shap_values", "reasons", "build_list", "_case")
+    parts.watch(serving.store.scored_month, "workbook_bytes")
 
     gc.collect()
     labels_path = args.data / "labels.csv"

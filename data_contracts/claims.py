@@ -17,8 +17,9 @@ import great_expectations as gx
 from great_expectations import expectations as gxe
 
 from data_contracts import derived as d
-from data_contracts import rules as r
+from data_contracts import expectations as r
 from data_contracts import tables as t
+from data_contracts.vocabulary import PERIOD_REGEX
 
 TOLERANCE = 0.01
 _CHECKS_SUFFIX = "_checks"
@@ -159,7 +160,7 @@ def labels_rules() -> list[gxe.Expectation]:
     return r.not_null(lab) + [
         r.one_of(lab, t.ENTITY_TYPE, t.ENTITY_TYPES),
         r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD, "YYYY-MM", column=t.PERIOD,
-                 regex=r"^\d{4}-(0[1-9]|1[0-2])$"),
+                 regex=PERIOD_REGEX),
         r.one_of(lab, t.OUTCOME, t.OUTCOMES),
         r.at_least(lab, t.AMOUNT_RECOVERED, 0),
     ]

@@ -51,13 +51,15 @@ def json_value(value: object) -> object:
 
 
 class ContractViolation(Exception):
-    """Input that cannot even be loaded as the contract describes.
+    """Input that breaks the contract: the one exception for it (exit status 2 at the CLI).
 
-    Raised by the loaders with every problem found, never a raw parser traceback.
+    Raised by the loaders with every problem found (never a raw parser traceback), and by a
+    failed check with its report (`report`: the ValidationReport, when there is one).
     """
 
-    def __init__(self, findings: list[Finding]):
+    def __init__(self, findings: list[Finding], report: Any = None):
         self.findings = list(findings)
+        self.report = report
         super().__init__(_summary(self.findings))
 
 

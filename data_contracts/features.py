@@ -1,6 +1,6 @@
 """The feature-table contract: GX suites per entity, generated from the feature dictionary.
 
-    report = validate_feature_table(fs.provider, "provider", period="2025-04")
+    report = validate_feature_table(fs.provider, "provider", feature_units("provider"), period="2025-04")
     if not report.ok: ...   # findings name features.provider, the column, the rule, entity ids
 
 Expected columns: the keys (entity_id, period, and peer_group for providers) and every feature the
@@ -32,16 +32,14 @@ from great_expectations import expectations as gxe
 from great_expectations.core import ExpectationSuiteValidationResult
 from great_expectations.data_context import AbstractDataContext
 
+from data_contracts import expectations as r
 from data_contracts import gx_run
-from data_contracts import rules as r
 from data_contracts.errors import MAX_EXAMPLES, Finding, json_value
 from data_contracts.validate import ValidationReport
-from features.dictionary import feature_dictionary
-from features.schema import ENTITY_ID, PEER_GROUP, PERIOD, base_name
+from data_contracts.vocabulary import ENTITY_ID, PEER_GROUP, PERIOD, PERIOD_REGEX, base_name, check_entity
 
-ENTITIES = ("provider", "person")
 KEYS = {"provider": (ENTITY_ID, PERIOD, PEER_GROUP), "person": (ENTITY_ID, PERIOD)}
-PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+BOUND_SLACK = 1e-9  # relative: a rate computed as 100.00000000000001 is float noise, not a break
 
 # the rules in words, as findings name them
 NOT_EMPTY = "at least one row"
@@ -74,17 +72,7 @@ _VALUE_RULES = (NUMERIC, NOT_NAN, FINITE, IN_RANGE)
 
 def table_name(entity: str) -> str:
     """How reports name the feature table of `entity`: features.provider or features.person."""
-    if entity not in ENTITIES:
-        raise ValueError(f"entity must be one of {ENTITIES}, not {entity!r}")
-    return f"features.{entity}"
-
-
-def feature_units(entity: str, rules_path=None) -> dict[str, str]:
-    """Every feature column of `entity`, in dictionary order, with its unit."""
-    table_name(entity)
-    d = feature_dictionary(rules_path)
-    d = d[d["entity"] == entity]
-    return dict(zip(d["name"], d["unit"]))
+    return f"features.{check_entity(entity)}"
 
 
 def unit_bounds(column: str, units: Mapping[str, str]) -> tuple[float | None, float | None]:
@@ -116,14 +104,14 @@ def range_rule(column: str, units: Mapping[str, str]) -> str | None:
     return f"in [{low:g}, {high:g}] ({unit})" if low is not None else f"≤ {high:g} ({unit})"
 
 
-def table_suite(entity: str, table: pd.DataFrame, period: str | None = None, rules_path=None) -> gx.ExpectationSuite:
+def table_suite(entity: str, table: pd.DataFrame, units: Mapping[str, str],
+                period: str | None = None) -> gx.ExpectationSuite:
     """Rules on the table itself: rows, columns, keys, and flags being 0 or 1.
 
     Rules on a column are made only if the table has it (a missing one is the column-set rule's
     finding). `period` is the one period every row must have; without it, the most common one.
     """
     name = table_name(entity)
-    units = feature_units(entity, rules_path)
     columns = [*KEYS[entity], *units]
     keys = [k for k in KEYS[entity] if k in table.columns]
     rules = [r.expect(gxe.ExpectTableRowCountToBeBetween, name, None, NOT_EMPTY, min_value=1),
@@ -133,7 +121,7 @@ def table_suite(entity: str, table: pd.DataFrame, period: str | None = None, rul
         rules.append(r.expect(gxe.ExpectColumnValuesToBeUnique, name, ENTITY_ID, UNIQUE, column=ENTITY_ID))
     if PERIOD in keys:
         rules.append(r.expect(gxe.ExpectColumnValuesToMatchRegex, name, PERIOD, YYYY_MM, column=PERIOD,
-                              regex=PERIOD_PATTERN))
+                              regex=PERIOD_REGEX))
         expected, words = _one_period(table[PERIOD], period)
         if expected is not None:
             rules.append(r.one_of(name, PERIOD, [expected], rule=words))
@@ -181,8 +169,8 @@ def values_frame(table: pd.DataFrame, columns: Sequence[str], units: Mapping[str
     dtypes = [str(table[c].dtype) for c in columns]
     names = list(dict.fromkeys(dtypes))
     bounds = [(None, None) if units[c] == FLAG else unit_bounds(c, units) for c in columns]
-    low = np.array([-np.inf if b[0] is None else b[0] for b in bounds], dtype=np.float32)
-    high = np.array([np.inf if b[1] is None else b[1] for b in bounds], dtype=np.float32)
+    low = np.array([-np.inf if b[0] is None else b[0] - BOUND_SLACK * max(1.0, abs(b[0])) for b in bounds])
+    high = np.array([np.inf if b[1] is None else b[1] + BOUND_SLACK * max(1.0, abs(b[1])) for b in bounds])
     codes = np.array([names.index(d) for d in dtypes], dtype=np.int16)
     return pd.DataFrame({VALUE: values, DTYPE: pd.Categorical.from_codes(np.repeat(codes, n), names),
                          LOW: np.repeat(low, n), HIGH: np.repeat(high, n)})
@@ -192,13 +180,13 @@ def _is_numeric(dtype: object) -> bool:
     return pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
 
 
-def validate_feature_table(table: pd.DataFrame, entity: str, *, period: str | None = None,
-                           rules_path=None) -> ValidationReport:
+def validate_feature_table(table: pd.DataFrame, entity: str, units: Mapping[str, str], *,
+                           period: str | None = None) -> ValidationReport:
     """Check the feature table of `entity` ('provider' or 'person') against its contract.
 
     `period` (pass the period the features were built for) is the period every row must have;
-    without it, rows must share the table's most common period. `rules_path` is the audit-rules
-    file the features were built with (default: the packaged one). Findings name the table
+    without it, rows must share the table's most common period. `units`: every feature column of
+    the entity with its unit, from the feature dictionary (`features.dictionary.feature_units`). Findings name the table
     (features.provider / features.person), the column and the rule, with up to five example rows
     giving entity_id and the value. Raises gx_run.CheckFailedToRun if GX could not run a rule.
     """
@@ -207,14 +195,13 @@ def validate_feature_table(table: pd.DataFrame, entity: str, *, period: str | No
     frame = table.reset_index(drop=True)  # example rows are looked up by position
     twice = frame.columns.duplicated()  # GX cannot tell them apart: reported here, and the first one checked
     frame = frame.loc[:, ~twice] if twice.any() else frame
-    units = feature_units(entity, rules_path)
     present = [c for c in units if c in frame.columns]
     values = values_frame(frame, present, units)
     context = gx_run.new_context()
     report = ValidationReport(dataset=name if period is None else f"{name} of {period}", rows={name: len(frame)})
     report.timings["setup"] = time.perf_counter() - started
     started = time.perf_counter()
-    result = gx_run.run_suite(context, name, frame, table_suite(entity, frame, period, rules_path))
+    result = gx_run.run_suite(context, name, frame, table_suite(entity, frame, units, period))
     report.findings = [Finding(name, c, ONCE, 0, len(frame)) for c in dict.fromkeys(table.columns[twice])]
     report.findings += _table_findings(result, frame, name)
     report.checks_run = len(result.results)

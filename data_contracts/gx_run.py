@@ -17,11 +17,14 @@ import great_expectations.execution_engine.pandas_execution_engine as gx_pandas_
 import pandas as pd
 from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
 from great_expectations.data_context import AbstractDataContext
-from great_expectations.data_context.types.base import (DataContextConfig, InMemoryStoreBackendDefaults,
-                                                       ProgressBarsConfig)
+from great_expectations.data_context.types.base import (
+    DataContextConfig,
+    InMemoryStoreBackendDefaults,
+    ProgressBarsConfig,
+)
 
 from data_contracts.errors import MAX_EXAMPLES, Finding, json_value
-from data_contracts.rules import META_COLUMN, META_RULE, META_SHOW, META_TABLE
+from data_contracts.expectations import META_COLUMN, META_RULE, META_SHOW, META_TABLE
 
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES,
                  "return_unexpected_index_query": False}

@@ -61,7 +61,7 @@ class ValidationReport:
     def raise_for_violations(self) -> None:
         """Raise ContractViolation carrying the findings, if there are any."""
         if self.findings:
-            raise ContractViolation(self.findings)
+            raise ContractViolation(self.findings, self)
 
 
 def validate_dataset(path: str | Path, labels_path: str | Path | None = None,

@@ -1,4 +1,4 @@
-"""The check functions behind the audit rules (features/rules.yaml).
+"""The check functions behind the audit rules (features/audit_rules.yaml).
 
 A check is `check_xxx(ctx, **params) -> DataFrame` returning hit rows (claim_id, line_no,
 provider_id, person_id, settle_time, amount) for claims settled in the period only; `ctx` is the
@@ -8,7 +8,8 @@ rule table's `check` field uses, and are vectorised over all claims and lines at
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 if TYPE_CHECKING:
-    from features.rules import RuleContext
+    from features.audit_rules import RuleContext
 
 _EPS = 1e-9  # relative slack so a value equal to a threshold does not hit through float noise
 

@@ -1,7 +1,7 @@
-"""Audit rules as data (rules.yaml) and the engine that evaluates them on claims.
+"""Audit rules as data (audit_rules.yaml) and the engine that evaluates them on claims.
 
 The rule table is plain YAML shipped next to this module; each rule names a check function of
-`features.rule_checks` and the thresholds it is called with. `evaluate_rules` returns the hits
+`features.audit_checks` and the thresholds it is called with. `evaluate_rules` returns the hits
 (the evidence, one row per rule and claim or claim line); `rule_counts` turns them into per-entity
 features; `rules_doc` describes the rules for the feature dictionary and for reason codes.
 """
@@ -18,9 +18,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from features.rule_checks import CHECKS, positions
+from features.audit_checks import CHECKS, positions
 
-DEFAULT_RULES_PATH = Path(__file__).with_name("rules.yaml")
+DEFAULT_RULES_PATH = Path(__file__).with_name("audit_rules.yaml")
 LEVELS = ("line", "claim")
 ENTITY_COLUMNS = {"provider": "provider_id", "person": "person_id"}
 _REQUIRED = ("id", "name_en", "name_zh", "check", "severity", "level", "patterns", "source")
@@ -76,7 +76,7 @@ class RuleContext:
 
     @classmethod
     def build(cls, claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFrame, insured: pd.DataFrame,
-              providers: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> "RuleContext":
+              providers: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> RuleContext:
         """Select the period's claims and lines and encode line keys as integer positions."""
         settle = claims["settle_time"]
         period = claims.loc[((settle >= start) & (settle < end)).to_numpy(), _CLAIM_COLUMNS]
@@ -130,7 +130,7 @@ def _period_lines(period: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFra
         "day": np.asarray(items["service_date"].to_numpy()[rows], dtype="datetime64[D]").astype(np.int64)})
 
 def load_rules(path: str | Path | None = None) -> list[Rule]:
-    """The rules of `path` (default: the rules.yaml shipped with this package), in file order.
+    """The rules of `path` (default: the audit_rules.yaml shipped with this package), in file order.
 
     Raises ValueError naming the rule when a field is missing or invalid, a check is unknown,
     params do not fit the check's keyword arguments, or an id is used twice.
@@ -226,6 +226,12 @@ def evaluate_rules(claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFr
     return hits.sort_values(["rule_id", "claim_id", "line_no"], ignore_index=True)
 
 
+def per_100(counts: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """counts per 100 of n, multiplied before dividing so that counts == n gives exactly 100
+    (counts / (n / 100) gives 100.00000000000001 for some n), and never above 100."""
+    return np.minimum(counts * 100.0 / n, 100.0)
+
+
 def rule_counts(hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame,
                 rules: list[Rule] | None = None) -> pd.DataFrame:
     """Per entity ("provider" or "person") with claims in the period, for every rule:
@@ -246,12 +252,12 @@ def rule_counts(hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame,
     per_rule = distinct.groupby([key, "rule_id"]).size().unstack("rule_id")
     per_rule = per_rule.reindex(index=n_claims.index, columns=ids).fillna(0)
     total = distinct.drop_duplicates("claim_id").groupby(key).size().reindex(n_claims.index).fillna(0)
-    denominator = n_claims.to_numpy(dtype=float) / 100.0
+    n = n_claims.to_numpy(dtype=float)
     columns: dict[str, np.ndarray] = {}
     for rule in rules:
         counts = per_rule[rule.id].to_numpy(dtype=np.int64)
         columns[rule.claims_column] = counts
-        columns[rule.rate_column] = counts / denominator
+        columns[rule.rate_column] = per_100(counts, n)
     columns["rule_hits_total"] = total.to_numpy(dtype=np.int64)
-    columns["rule_hit_rate"] = columns["rule_hits_total"] / denominator
+    columns["rule_hit_rate"] = per_100(columns["rule_hits_total"], n)
     return pd.DataFrame(columns, index=n_claims.index.rename(key))

@@ -12,18 +12,19 @@ a Dask or Prefect mapper to scale out); the light cross-entity steps run once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterable, Mapping
 
 import pandas as pd
 
+from data_contracts.vocabulary import ENTITIES, check_entity
 from features import network, person, provider
+from features.audit_rules import evaluate_rules, load_rules, rule_counts
+from features.dictionary import feature_units
 from features.history import History, cut_history, entity_shard
 from features.peers import peer_groups, peer_medians, peer_relative
-from features.rules import evaluate_rules, load_rules, rule_counts
 from features.schema import ENTITY_ID, PEER_GROUP, PERIOD
 
-ENTITIES = ("provider", "person")
 ITEM_COLUMNS = ["claim_id", "line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]
 Mapper = Callable[[Callable, Iterable], Iterable]
 
@@ -37,9 +38,7 @@ class FeatureSet:
     peer_medians: pd.DataFrame   # provider x base measure: the peer-group median (for reasons)
 
     def table(self, entity: str) -> pd.DataFrame:
-        if entity not in ENTITIES:
-            raise ValueError(f"entity must be one of {ENTITIES}, not {entity!r}")
-        return getattr(self, entity)
+        return getattr(self, check_entity(entity))
 
 
 def split_history(h: History, entity: str, n_shards: int) -> list[History]:
@@ -99,9 +98,15 @@ def build_feature_set(tables: Mapping[str, pd.DataFrame], period: str, *, lookba
     return FeatureSet(period, prov, pers, hits, medians)
 
 
-def build_features(tables: Mapping[str, pd.DataFrame], entity: str, period: str, **options) -> pd.DataFrame:
-    """One row per `entity` ('provider' or 'person') active in `period`: keys and features."""
-    return build_feature_set(tables, period, **options).table(entity)
+def check_feature_set(fs: FeatureSet, rules_path=None):
+    """The feature-table contract on both tables: the report of the first that breaks it, else None."""
+    from data_contracts.features import validate_feature_table
+
+    for entity in ENTITIES:
+        report = validate_feature_table(fs.table(entity), entity, feature_units(entity, rules_path), period=fs.period)
+        if not report.ok:
+            return report
+    return None
 
 
 def feature_columns(table: pd.DataFrame) -> list[str]:

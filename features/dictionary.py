@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import pandas as pd
 
+from data_contracts.vocabulary import ENTITIES, check_entity
 from features import network, person, provider
-from features.rules import load_rules
+from features.audit_rules import load_rules
 from features.schema import Measure, base_name, peer_measures
 
 COLUMNS = ["entity", "name", "en", "zh", "unit", "patterns"]
@@ -42,8 +43,13 @@ def measures(entity: str, rules_path=None) -> list[Measure]:
 def feature_dictionary(rules_path=None) -> pd.DataFrame:
     rows = [{"entity": entity, "name": m.name, "en": m.en, "zh": m.zh, "unit": m.unit,
              "patterns": ", ".join(m.patterns)}
-            for entity in ("provider", "person") for m in measures(entity, rules_path)]
+            for entity in ENTITIES for m in measures(entity, rules_path)]
     return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def feature_units(entity: str, rules_path=None) -> dict[str, str]:
+    """Every feature column of `entity`, in dictionary order, with its unit (for the feature contract)."""
+    return {m.name: m.unit for m in measures(check_entity(entity), rules_path)}
 
 
 def describe(entity: str, column: str, lang: str = "en", rules_path=None) -> str:

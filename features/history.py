@@ -7,11 +7,13 @@ need. Claims settled at or after the cut-off never enter, so no feature can see 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
+
+from data_contracts.vocabulary import period_bounds
 
 OFF_HOURS = ((0.0, 7.0), (12.0, 13.0), (19.0, 24.0))  # before opening, lunch, evening
 NIGHT = ((0.0, 6.0), (22.0, 24.0))
@@ -37,17 +39,6 @@ class History:
     @property
     def days(self) -> int:
         return int((self.end - self.start) / pd.Timedelta(days=1))
-
-
-def period_bounds(period: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """[start, end) of a 'YYYY-MM' period; ValueError with the expected format otherwise."""
-    try:
-        start = pd.Period(period, freq="M").start_time
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"period must look like YYYY-MM, got {period!r}") from exc
-    if len(str(period)) != 7:
-        raise ValueError(f"period must look like YYYY-MM, got {period!r}")
-    return start, start + pd.DateOffset(months=1)
 
 
 def _in_hours(hour: pd.Series, spans) -> pd.Series:

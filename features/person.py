@@ -49,7 +49,7 @@ MEASURES: list[Measure] = [
 def activity(h: History, ids: pd.Index) -> pd.DataFrame:
     cur = h.current
     g = cur.groupby("person_id")
-    count = lambda s: cur[cur["setting"] == s].groupby("person_id").size()  # noqa: E731
+    count = lambda s: cur[cur["setting"] == s].groupby("person_id").size()
     care = cur[cur["setting"] != "pharmacy"]
     per_day = care.groupby(["person_id", "day"]).agg(prov=("provider_id", "nunique"),
                                                      reg=("provider_region", "nunique"))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ENTITY_ID, PERIOD, PEER_GROUP = "entity_id", "period", "peer_group"
-KEY_COLUMNS = (ENTITY_ID, PERIOD)
-PEER_RATIO, PEER_PCT = "__peer_ratio", "__peer_pct"
+from data_contracts.vocabulary import ENTITY_ID, PEER_GROUP, PEER_PCT, PEER_RATIO, PERIOD, base_name
+
+__all__ = ["ENTITY_ID", "PEER_GROUP", "PEER_PCT", "PEER_RATIO", "PERIOD", "Measure", "base_name", "peer_measures",
+           "peer_pct", "peer_ratio"]
 
 
 @dataclass(frozen=True)
@@ -26,14 +27,6 @@ def peer_ratio(name: str) -> str:
 
 def peer_pct(name: str) -> str:
     return name + PEER_PCT
-
-
-def base_name(column: str) -> str:
-    """The measure a (possibly peer-relative) column derives from."""
-    for suffix in (PEER_RATIO, PEER_PCT):
-        if column.endswith(suffix):
-            return column[: -len(suffix)]
-    return column
 
 
 def peer_measures(measure: Measure) -> list[Measure]:

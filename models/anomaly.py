@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.ensemble import IsolationForest
-from sklearn.pipeline import Pipeline
 from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline
 
 DEFAULT_PARAMS = {"n_estimators": 300, "max_samples": 256, "random_state": 0}
 
@@ -30,7 +30,7 @@ class AnomalyDetector(BaseEstimator):
     def __init__(self, params: dict | None = None):
         self.params = params
 
-    def fit(self, X: pd.DataFrame, y=None) -> "AnomalyDetector":
+    def fit(self, X: pd.DataFrame, y=None) -> AnomalyDetector:
         params = {**DEFAULT_PARAMS, **(self.params or {})}
         params["max_samples"] = min(params["max_samples"], len(X)) if isinstance(params["max_samples"], int) else params["max_samples"]
         self.pipeline_ = make_isolation_forest(params).fit(X.to_numpy(dtype=float))

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from itertools import product
 
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 from models.metrics import at_k, average_precision
 from models.risk import Blend

@@ -5,20 +5,24 @@ Flows and the CLI call these; tests call them directly (no Prefect, no MLflow).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable, Mapping
 
 import pandas as pd
 
+from data_contracts.vocabulary import ENTITIES
 from features.build import FeatureSet, feature_columns
 from features.dictionary import feature_dictionary
-from models.training import TrainConfig, TrainResult, train_entity, truth_metrics, with_label_history
-
-ENTITIES = ("provider", "person")
+from models.evaluation import truth_metrics
+from models.labelling import model_rows
+from models.training import TrainConfig, TrainResult, train_entity
 
 
 @dataclass
-class Outcome:
+class TrainedEntity:
+    """What training one entity type gave: the fitted model and its figures."""
+
+
     entity: str
     result: TrainResult
     test_period: str | None
@@ -29,17 +33,28 @@ class Outcome:
         return {**self.result.metrics, **self.test_metrics}
 
 
-def data_periods(claims: pd.DataFrame) -> list[str]:
-    """Every month from the first to the last settlement, 'YYYY-MM'."""
-    months = claims["settle_time"].dt.to_period("M")
-    return [str(p) for p in pd.period_range(months.min(), months.max(), freq="M")]
-
-
 def default_until(periods: list[str]) -> str:
     """Learn from the periods before the latest one (the latest is the one to score)."""
     if len(periods) < 2:
         raise ValueError("the data must span at least two months: one to learn from, one to score")
     return periods[-2]
+
+
+def training_periods(periods: list[str], until: str | None) -> tuple[str, list[str]]:
+    """The last period to learn from (default: all but the latest) and the periods whose features
+    training needs: every period up to it, and the one after it (measured against planted truth
+    on synthetic data)."""
+    until = until or default_until(periods)
+    if until not in periods:
+        raise ValueError(f"--until {until} is outside the data ({periods[0]}..{periods[-1]})")
+    return until, [p for p in periods if p <= until] + [p for p in periods if p > until][:1]
+
+
+def signature_sample(trained: TrainedEntity, table: pd.DataFrame, rows: int = 50) -> pd.DataFrame:
+    """Model input rows for the registered model's signature and input example: the first rows
+    of a feature table with the inputs the model adds itself (label history, as if none known)."""
+    empty = pd.DataFrame(columns=["entity_type", "entity_id", "period", "outcome"])
+    return model_rows(table.head(rows), empty, 1)[trained.result.features].reset_index(drop=True)
 
 
 def model_inputs(entity: str, columns: list[str]) -> dict[str, list[str]]:
@@ -57,7 +72,7 @@ def stack(feature_sets: Mapping[str, FeatureSet], entity: str) -> pd.DataFrame:
 def train_models(feature_sets: Mapping[str, FeatureSet], labels: pd.DataFrame, until: str,
                  configs: Mapping[str, TrainConfig], truth: pd.DataFrame | None = None,
                  never_labelled: str | None = None,
-                 on_entity: Callable[[str], None] | None = None) -> dict[str, Outcome]:
+                 on_entity: Callable[[str], None] | None = None) -> dict[str, TrainedEntity]:
     """Train provider and person models on labels up to `until`; with `truth` (synthetic data)
     also measure the first period after `until` against the planted frauds."""
     outcomes = {}
@@ -71,14 +86,14 @@ def train_models(feature_sets: Mapping[str, FeatureSet], labels: pd.DataFrame, u
         result = train_entity(table, own, cols, model_inputs(entity, cols), until, configs[entity])
         test_period, test = (later[0] if later else None), {}
         if truth is not None and test_period:
-            rows = with_label_history(table[table["period"] == test_period], own, configs[entity].delay)
+            rows = model_rows(table[table["period"] == test_period], own, configs[entity].delay)
             t = truth[(truth["entity_type"] == entity) & (truth["period"] == test_period)]
             test = truth_metrics(result.model, rows, t, configs[entity], never_labelled)
-        outcomes[entity] = Outcome(entity, result, test_period, test)
+        outcomes[entity] = TrainedEntity(entity, result, test_period, test)
     return outcomes
 
 
-def run_artifacts(outcome: Outcome) -> dict:
+def run_artifacts(outcome: TrainedEntity) -> dict:
     """What a data scientist wants next to the model in its run."""
     dictionary = feature_dictionary()
     blend = outcome.result.blend_table.assign(blend=lambda t: t["blend"].map(lambda b: b.describe()))

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from sklearn.metrics import average_precision_score, roc_auc_score
+
+
+def inspection_capacity(n_entities: int, share: float | None = None, fixed: int | None = None) -> int:
+    """How many entities inspectors can take in a period: a fixed number (at most all of them),
+    else a share of the active entities rounded up; at least one while any entity is active."""
+    if fixed:
+        return int(min(fixed, n_entities))
+    return max(1, math.ceil((share or 0.0) * n_entities)) if n_entities else 0
 
 
 def top_k(score: pd.Series, k: int) -> pd.Index:

@@ -19,7 +19,7 @@ class PeerOutlier(BaseEstimator):
     def __init__(self, top: int = 2):
         self.top = top
 
-    def fit(self, X: pd.DataFrame, y=None) -> "PeerOutlier":
+    def fit(self, X: pd.DataFrame, y=None) -> PeerOutlier:
         values = X.to_numpy(dtype=float)
         self.median_ = np.nanmedian(values, axis=0)
         self.floor_ = np.nanmean(np.abs(values), axis=0) * 0.01 + 1e-9

@@ -17,7 +17,7 @@ from sklearn.base import BaseEstimator
 from models.anomaly import AnomalyDetector, ecdf
 from models.drift import profile
 from models.outlier import PeerOutlier
-from models.supervised import fit_classifier, training_weights
+from models.supervised import fit_classifier, is_trained, training_weights
 
 PARTS = ("model_score", "anomaly_score", "outlier_score")
 
@@ -58,7 +58,7 @@ class RiskModel(BaseEstimator):
         self.unusual_quantile = unusual_quantile
         self.blend = blend
 
-    def fit(self, X: pd.DataFrame, y: np.ndarray, labelled: np.ndarray) -> "RiskModel":
+    def fit(self, X: pd.DataFrame, y: np.ndarray, labelled: np.ndarray) -> RiskModel:
         """`X`: every (entity, period) row of the training periods; `y`: 1 for confirmed fraud;
         `labelled`: whether an inspection outcome exists for the row."""
         y, labelled = np.asarray(y, dtype=int), np.asarray(labelled, dtype=bool)
@@ -85,6 +85,19 @@ class RiskModel(BaseEstimator):
             "outlier_score": self.outlier_.score(X[self.outlier_features]),
             "model_probability": proba,
         }, index=X.index)
+
+    @property
+    def is_supervised(self) -> bool:
+        """Whether the classifier learnt from confirmed frauds (else it is a constant prior)."""
+        return is_trained(self.classifier_)
+
+    def typical_values(self) -> dict[str, float]:
+        """The training median of each peer-outlier input (what 'typical' means in reasons)."""
+        return dict(zip(self.outlier_features, self.outlier_.median_))
+
+    def excess(self, X: pd.DataFrame) -> np.ndarray:
+        """How far each peer-outlier input stands above its typical value (log, floored at 0)."""
+        return self.outlier_.excess(X[self.outlier_features])
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The blended risk score (0..1, higher = riskier), for MLflow's generic pyfunc interface."""

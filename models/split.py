@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
+from data_contracts.vocabulary import shift
 
 
 @dataclass(frozen=True)
 class Fold:
     train_periods: tuple[str, ...]
     validate_period: str
-
-
-def shift(period: str, months: int) -> str:
-    return str(pd.Period(period, "M") + months)
 
 
 def rolling_origin(periods: list[str], n_folds: int = 3, delay: int = 1, min_train: int = 3) -> list[Fold]:

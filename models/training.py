@@ -6,37 +6,36 @@ the labels table; no I/O, no tracking, no settings object.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from models.blend import choose_blend
-from models.metrics import baselines, evaluate, recall_by_pattern
+from models.evaluation import fold_metrics
+from models.labelling import KEYS, LABEL_FEATURES, attach_labels, with_label_history
+from models.metrics import inspection_capacity
 from models.risk import RiskModel
-from models.split import Fold, rolling_origin, shift
-
-KEYS = ["entity_id", "period"]
-LABEL_FEATURES = ["prior_fraud_findings", "prior_inspections"]
+from models.split import Fold, rolling_origin
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    k_share: float | None = 0.05     # capacity as a share of active entities (providers)
-    k_fixed: int | None = None       # or a fixed number (persons)
-    delay: int = 1                   # months before an inspection's outcome is known
-    n_folds: int = 3
-    unlabelled_weight: float = 0.2
-    max_unlabelled_per_period: int = 4000   # weak negatives sampled per period (keeps training fast)
-    min_unsupervised_weight: float = 0.5    # share of the blend kept on parts that need no labels
+    """How one entity type is trained; built from the settings by the flows (no defaults here:
+    the settings class holds them)."""
+
+    k_share: float | None            # capacity as a share of active entities (providers)
+    k_fixed: int | None              # or a fixed number (persons)
+    delay: int                       # months before an inspection's outcome is known
+    n_folds: int                     # rolling-origin validation periods
+    unlabelled_weight: float         # weight of uninspected rows as weak negatives
     lgbm_params: dict = field(default_factory=dict)
     iforest_params: dict = field(default_factory=dict)
+    max_unlabelled_per_period: int = 4000   # weak negatives sampled per period (keeps training fast)
+    min_unsupervised_weight: float = 0.5    # share of the blend kept on parts that need no labels
 
     def capacity(self, n_entities: int) -> int:
-        if self.k_fixed:
-            return int(min(self.k_fixed, n_entities))
-        return max(1, math.ceil((self.k_share or 0.05) * n_entities))
+        return inspection_capacity(n_entities, self.k_share, self.k_fixed)
 
 
 @dataclass
@@ -47,31 +46,6 @@ class TrainResult:
     blend_table: pd.DataFrame
     folds: list[Fold]
     train_periods: list[str]
-
-
-def with_label_history(table: pd.DataFrame, labels: pd.DataFrame, delay: int) -> pd.DataFrame:
-    """Add what inspections had found about the entity before: only outcomes of periods at least
-    `delay` + 1 months earlier, which were known when the period was scored."""
-    cols = {c: 0.0 for c in LABEL_FEATURES}
-    if labels.empty:
-        return table.assign(**cols)
-    lab = labels.assign(fraud=(labels["outcome"] == "fraud").astype(float))
-    out = []
-    for period, rows in table.groupby("period", sort=False):
-        known = lab[lab["period"] <= shift(period, -(delay + 1))].groupby("entity_id")
-        found = known["fraud"].sum().reindex(rows["entity_id"], fill_value=0.0).to_numpy()
-        seen = known.size().reindex(rows["entity_id"], fill_value=0).to_numpy(dtype=float)
-        out.append(pd.concat([rows, pd.DataFrame({"prior_fraud_findings": found, "prior_inspections": seen},
-                                                 index=rows.index)], axis=1))
-    return pd.concat(out).loc[table.index]
-
-
-def attach_labels(table: pd.DataFrame, labels: pd.DataFrame) -> pd.DataFrame:
-    """`y` (1 = confirmed fraud) and `labelled` (an inspection outcome exists) for every row."""
-    lab = labels.drop_duplicates(KEYS, keep="last").set_index(KEYS)["outcome"]
-    outcome = lab.reindex(pd.MultiIndex.from_frame(table[KEYS])).to_numpy()
-    extra = pd.DataFrame({"y": (outcome == "fraud").astype(int), "labelled": pd.notna(outcome)}, index=table.index)
-    return pd.concat([table, extra], axis=1)
 
 
 def sample_rows(rows: pd.DataFrame, per_period: int, seed: int = 0) -> pd.DataFrame:
@@ -101,21 +75,6 @@ def validate_folds(data: pd.DataFrame, features, inputs, cfg: TrainConfig, folds
     return scored
 
 
-def fold_metrics(scored, blend, cfg: TrainConfig) -> dict[str, float]:
-    """Label-based figures on the validation periods, ours and the supervisor's baselines."""
-    rows = {}
-    for val, parts in scored:
-        k = cfg.capacity(len(val))
-        positive = val["y"].astype(bool)
-        amount = val.get("amount_recovered")
-        figures = {"model": evaluate(blend.apply(parts), positive, k, amount),
-                   **baselines(val, positive, k, amount)}
-        for who, values in figures.items():
-            for name, value in values.items():
-                rows.setdefault(f"val_{who}_{name}", []).append(value)
-    return {name: float(np.nanmean(values)) for name, values in rows.items()}
-
-
 def train_entity(table: pd.DataFrame, labels: pd.DataFrame, features: list[str], inputs: dict[str, list[str]],
                  until: str, cfg: TrainConfig) -> TrainResult:
     """Evaluate on rolling origins, choose the blend, then fit on every period up to `until`."""
@@ -138,23 +97,3 @@ def train_entity(table: pd.DataFrame, labels: pd.DataFrame, features: list[str],
     metrics = fold_metrics(scored, blend, cfg)
     final = _fit(data, features, inputs, cfg, blend)
     return TrainResult(final, features, metrics, table_, folds, sorted(data["period"].unique()))
-
-
-def truth_metrics(model: RiskModel, rows: pd.DataFrame, truth: pd.DataFrame, cfg: TrainConfig,
-                  never_labelled: str | None) -> dict[str, float]:
-    """Figures against the planted truth of a synthetic region, for one scored period."""
-    rows = rows.set_index("entity_id")
-    risk = model.score(rows)["risk_score"]
-    t = truth[truth["entity_id"].isin(rows.index)]
-    positive = pd.Series(rows.index.isin(t["entity_id"]), index=rows.index)
-    amount = t.groupby("entity_id")["fund_paid"].sum()
-    k = cfg.capacity(len(rows))
-    out = {f"test_model_{n}": v for n, v in evaluate(risk, positive, k, amount).items()}
-    for who, values in baselines(rows, positive, k, amount).items():
-        out.update({f"test_{who}_{n}": v for n, v in values.items()})
-    out.update({f"test_recall_{p}": v for p, v in recall_by_pattern(risk, t, k).items()})
-    if never_labelled:
-        top10 = recall_by_pattern(risk, t[t["pattern"] == never_labelled], max(k, math.ceil(0.1 * len(rows))))
-        out["test_never_labelled_in_top10pct"] = top10.get(never_labelled, float("nan"))
-    out["test_k"] = k
-    return out

@@ -15,6 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from data_contracts.vocabulary import is_period
 from pipelines.settings import load_settings
 
 EXIT_CONTRACT = 2
@@ -101,8 +102,8 @@ def train(
     """Features → LightGBM + isolation forest → evaluation → MLflow (registered, aliased)."""
     summary = _train(data, labels, until)
     typer.echo(f"labels: {len(summary.labels)} ({summary.recorded} recorded by reviewers in the outcomes database)")
-    for entity, outcome in summary.outcomes.items():
-        typer.echo(_training_lines(entity, outcome, summary.registered[entity]))
+    for entity, trained in summary.trained.items():
+        typer.echo(_training_lines(entity, trained, summary.registered[entity]))
     typer.echo(f"MLflow: {summary.tracking_uri}  (browse: mlflow ui --backend-store-uri {summary.tracking_uri})")
 
 
@@ -121,27 +122,24 @@ def _contract_exit(data: Path, labels: Path | None):
     """Input that breaks the contract (unreadable, or failing a rule): report, then exit 2."""
     from data_contracts.errors import ContractViolation
     from data_contracts.validate import ValidationReport
-    from pipelines.train_flow import ContractBroken
 
     try:
         yield
-    except ContractBroken as broken:
-        _write_report(broken.report, None, data)
-        raise typer.Exit(EXIT_CONTRACT)
     except ContractViolation as violation:
-        _write_report(ValidationReport(str(data), str(labels), list(violation.findings)), None, data)
-        raise typer.Exit(EXIT_CONTRACT)
+        report = violation.report or ValidationReport(str(data), str(labels), list(violation.findings))
+        _write_report(report, None, data)
+        raise typer.Exit(EXIT_CONTRACT) from None
 
 
-def _training_lines(entity: str, outcome, registered) -> str:
-    m = outcome.metrics
+def _training_lines(entity: str, trained, registered) -> str:
+    m = trained.metrics
     lines = [f"{entity}: {registered.message}",
-             f"  validation (labels, {len(outcome.result.folds)} rolling periods): precision@k "
+             f"  validation (labels, {len(trained.result.folds)} rolling periods): precision@k "
              f"{m['val_model_precision_at_k']:.2f} vs biggest spenders {m['val_spend_precision_at_k']:.2f}, "
              f"most rule hits {m['val_rules_precision_at_k']:.2f}, random {m['val_random_precision_at_k']:.2f}; "
-             f"blend {outcome.result.model.blend.describe()}"]
-    if outcome.test_metrics:
-        lines.append(f"  planted truth {outcome.test_period} (k={int(m['test_k'])}): precision@k "
+             f"blend {trained.result.model.blend.describe()}"]
+    if trained.test_metrics:
+        lines.append(f"  planted truth {trained.test_period} (k={int(m['test_k'])}): precision@k "
                      f"{m['test_model_precision_at_k']:.2f} vs biggest spenders {m['test_spend_precision_at_k']:.2f}, "
                      f"rules {m['test_rules_precision_at_k']:.2f}, random {m['test_random_precision_at_k']:.2f}")
     return "\n".join(lines)
@@ -163,7 +161,7 @@ def score(
     """The ranked inspection list of one period, with reasons, case files, workbook and report."""
     from pipelines.score_flow import NothingToScore, ScoreRequest, score_flow
 
-    if period is not None and not _is_period(period):
+    if period is not None and not is_period(period):
         raise typer.BadParameter(f"period must look like YYYY-MM, got {period!r}", param_hint="--period")
     if lang not in ("en", "zh"):
         raise typer.BadParameter("lang must be en or zh", param_hint="--lang")
@@ -176,11 +174,6 @@ def score(
             raise Fault(str(exc)) from exc
     typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
                f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}")
-
-
-def _is_period(text: str) -> bool:
-    import re
-    return bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text))
 
 
 @app.command()
@@ -238,7 +231,8 @@ app.add_typer(users_app, name="users")
 
 def _outcomes():
     from pipelines.settings import outcomes_url
-    from serving.outcomes import OutcomeStore
+    from serving.store.outcomes import OutcomeStore
+
 
     return OutcomeStore(outcomes_url(load_settings()))
 
@@ -249,7 +243,7 @@ def users_add(
     role: Annotated[str, typer.Option(help="reviewer (records outcomes) | supervisor (exports lists)")],
 ) -> None:
     """Create a user, or give an existing one a new token; prints the token once."""
-    from serving.outcomes import ROLES
+    from serving.store.outcomes import ROLES
 
     if role not in ROLES:
         raise typer.BadParameter(f"role must be one of {', '.join(ROLES)}", param_hint="--role")

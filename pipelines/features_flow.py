@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pandas as pd
 from prefect import flow, get_run_logger, task, unmapped
@@ -39,12 +39,12 @@ from features.history import History
 HEAVY = dict(cache_policy=NO_CACHE, persist_result=False)
 
 
-@task(retries=2, retry_delay_seconds=10, **HEAVY)
+@task(retries=2, retry_delay_seconds=10, cache_policy=NO_CACHE, persist_result=False)
 def load_tables(data: Path) -> dict[str, pd.DataFrame]:
     return load_dataset(data)
 
 
-@task(**HEAVY)
+@task(cache_policy=NO_CACHE, persist_result=False)
 def measure_shard(fn: Callable[[History], pd.DataFrame], shard: History) -> pd.DataFrame:
     return fn(shard)
 

@@ -1,4 +1,5 @@
-"""Edges: fingerprints of the input data and the code version stamped on everything written."""
+"""Edges: fingerprints of the input data, the code version stamped on everything written, and
+the planted truth a synthetic region carries beside its tables."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import hashlib
 import subprocess
 from importlib import metadata
 from pathlib import Path
+
+import pandas as pd
 
 TABLE_SUFFIXES = (".parquet", ".csv")
 
@@ -23,6 +26,11 @@ def dataset_fingerprint(folder: Path, extra: list[Path] | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def dataset_key(data: Path) -> str:
+    """How scored lists and recorded outcomes name the data folder they belong to."""
+    return str(Path(data).resolve())
+
+
 def code_version() -> str:
     """fundguard's version and, inside a git checkout, the commit (with '+dirty' for local edits)."""
     version = metadata.version("fundguard")
@@ -35,3 +43,17 @@ def code_version() -> str:
     except (OSError, subprocess.SubprocessError):
         return version
     return f"{version}+{commit}{'.dirty' if dirty else ''}" if commit else version
+
+
+def synthetic_truth(data: Path) -> tuple[pd.DataFrame | None, str | None]:
+    """Planted frauds of a synthetic region (truth.csv, manifest.json's never-labelled pattern),
+    if the folder is one; (None, None) for real data."""
+    path = Path(data) / "truth.csv"
+    if not path.is_file():
+        return None, None
+    truth = pd.read_csv(path, dtype={"period": str, "entity_id": str})
+    if not {"entity_type", "entity_id", "period", "pattern"} <= set(truth.columns):
+        return None, None
+    manifest = Path(data) / "manifest.json"
+    never = pd.read_json(manifest, typ="series").get("never_labelled_pattern") if manifest.is_file() else None
+    return truth, never

@@ -1,21 +1,33 @@
-"""The one typed settings object. Read only by the CLI and the flows (the edges)."""
+"""The one typed settings object, and the one home of every default. Read only by the CLI and
+the flows (the edges); library functions get plain arguments built from it (`train_configs`).
+
+Where settings come from, later winning: the defaults below, `conf/base.yaml`, `conf/local.yaml`,
+then FUNDGUARD_* environment variables. The conf folder is `$FUNDGUARD_CONF` (or the older
+`$FUNDGUARD_CONF_DIR`) if set, else the `conf/` folder next to the installed packages, so a
+`fundguard` run from any working directory reads the same files.
+"""
 
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.training import TrainConfig
+
 ENV_PREFIX = "FUNDGUARD_"
-CONF_DIR = Path(os.environ.get("FUNDGUARD_CONF_DIR", "conf"))
+CONF_VARIABLES = ("FUNDGUARD_CONF", "FUNDGUARD_CONF_DIR")
+PACKAGE_CONF = Path(__file__).resolve().parent.parent / "conf"
 
 
 class GeneratorSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     scale: Literal["tiny", "small", "city"] = "small"
+    profile: str = "standard"
     months: int | None = None
     seed: int = 20260101
     start: str = "2025-01"
@@ -54,9 +66,27 @@ class Settings(BaseModel):
     model: ModelSettings = ModelSettings()
 
 
+def train_configs(model: ModelSettings) -> dict[str, TrainConfig]:
+    """How each entity type is trained, from the model settings."""
+    common = dict(delay=model.label_delay_months, n_folds=model.validation_folds,
+                  unlabelled_weight=model.unlabelled_weight, lgbm_params=dict(model.lgbm),
+                  iforest_params=dict(model.iforest))
+    return {"provider": TrainConfig(k_share=model.provider_capacity_share, k_fixed=None, **common),
+            "person": TrainConfig(k_share=None, k_fixed=model.person_capacity, **common)}
+
+
 def outcomes_url(settings: Settings) -> str:
-    from serving.outcomes import default_url
-    return settings.outcomes_url or default_url(settings.data_dir)
+    """The outcomes database: the setting, else a SQLite file in the data folder."""
+    return settings.outcomes_url or f"sqlite:///{(Path(settings.data_dir) / 'outcomes.db').resolve()}"
+
+
+def conf_dir(environ: dict[str, str] | None = None) -> Path:
+    """The settings folder: $FUNDGUARD_CONF, else the conf/ folder next to the packages."""
+    environ = dict(os.environ if environ is None else environ)
+    for name in CONF_VARIABLES:
+        if environ.get(name):
+            return Path(environ[name])
+    return PACKAGE_CONF
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -73,7 +103,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     """FUNDGUARD_DATA_DIR=x -> {"data_dir": "x"}; FUNDGUARD_GENERATOR__SEED=3 -> nested."""
     out: dict[str, Any] = {}
     for name, value in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "FUNDGUARD_CONF_DIR":
+        if not name.startswith(ENV_PREFIX) or name in CONF_VARIABLES:
             continue
         path = name[len(ENV_PREFIX):].lower().split("__")
         node = out
@@ -83,13 +113,17 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def load_settings(conf_dir: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
-    """Settings from conf/base.yaml, then conf/local.yaml, then FUNDGUARD_* variables."""
-    conf_dir = conf_dir or CONF_DIR
+def load_settings(folder: Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Settings from the defaults, conf/base.yaml, conf/local.yaml, then FUNDGUARD_* variables;
+    warns when the settings folder holds no settings file (the defaults alone then apply)."""
+    environ = dict(os.environ if environ is None else environ)
+    folder = folder or conf_dir(environ)
     raw: dict[str, Any] = {}
-    for name in ("base.yaml", "local.yaml"):
-        file = conf_dir / name
-        if file.is_file():
-            raw = _deep_merge(raw, yaml.safe_load(file.read_text(encoding="utf-8")) or {})
-    raw = _deep_merge(raw, _env_overrides(dict(os.environ if environ is None else environ)))
+    files = [folder / name for name in ("base.yaml", "local.yaml") if (folder / name).is_file()]
+    if not files:
+        warnings.warn(f"no settings file in {folder} (base.yaml, local.yaml): using the built-in defaults; "
+                      f"set FUNDGUARD_CONF to the folder that holds them", stacklevel=2)
+    for file in files:
+        raw = _deep_merge(raw, yaml.safe_load(file.read_text(encoding="utf-8")) or {})
+    raw = _deep_merge(raw, _env_overrides(environ))
     return Settings.model_validate(raw)

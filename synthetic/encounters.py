@@ -52,7 +52,7 @@ class Batch:
         return len(self.person)
 
     @staticmethod
-    def concat(batches: list["Batch"]) -> "Batch":
+    def concat(batches: list[Batch]) -> Batch:
         batches = [b for b in batches if b is not None and b.n_claims]
         if not batches:
             return empty_batch()
@@ -62,7 +62,7 @@ class Batch:
         out["line_claim"] = np.concatenate([b.line_claim + o for b, o in zip(batches, offsets)])
         return Batch(**out)
 
-    def select(self, keep: np.ndarray) -> "Batch":
+    def select(self, keep: np.ndarray) -> Batch:
         """Keep the claims where `keep` is true, with their lines."""
         new_index = np.cumsum(keep) - 1
         line_keep = keep[self.line_claim]
@@ -268,7 +268,7 @@ def assemble(world, person, provider, doctor, setting, admit, discharge, settle,
     line_claim, item, qty, day = line_claim[first], item[first], qty[first], day[first].astype(np.int64)
     order = np.argsort(line_claim, kind="stable")
     line_claim, item, qty, day = line_claim[order], item[order], qty[order], day[order]
-    as_arr = lambda v, dt=np.int64: np.broadcast_to(np.asarray(v, dtype=dt), n).copy()  # noqa: E731
+    as_arr = lambda v, dt=np.int64: np.broadcast_to(np.asarray(v, dtype=dt), n).copy()
     return Batch(person=person.astype(np.int64), provider=provider.astype(np.int64),
                  doctor=doctor.astype(np.int64), setting=as_arr(setting), admit=admit.astype(np.int64),
                  discharge=discharge.astype(np.int64), settle=settle.astype(np.int64),

@@ -12,17 +12,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from data_contracts.atomic import written_aside
 from synthetic.catalog import build_catalog
 from synthetic.encounters import Batch, build_world
 from synthetic.fraud import NEVER_LABELLED, pattern_name, select_plants
-from synthetic.honest import (entry_errors, inpatient_month, month_days, outbreak, outpatient_month,
-                              pharmacy_month)
+from synthetic.honest import entry_errors, inpatient_month, month_days, outbreak, outpatient_month, pharmacy_month
 from synthetic.labels import labels_table, month_label, truth_table
 from synthetic.population import SCALES, build_persons, build_providers, region_codes
 from synthetic.profiles import STANDARD, Shape, build_shape
 from synthetic.schemes import plant_month
 from synthetic.tables import period_of, to_tables
-from serving.outputs import written_aside
 
 FORMATS = ("parquet", "csv")
 

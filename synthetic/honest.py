@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from synthetic.catalog import DIAGNOSES, DRGS
-from synthetic.encounters import (Batch, World, add_lines, day_seconds, inpatient, outpatient, pharmacy,
-                                  price_of)
+from synthetic.encounters import Batch, World, add_lines, day_seconds, inpatient, outpatient, pharmacy, price_of
 
 OP_KIND_P = {"H3": 0.26, "H2": 0.24, "H1": 0.18, "HP": 0.08, "CPUB": 0.14, "CPRIV": 0.10}
 IP_KIND_P = {"H3": 0.36, "H2": 0.34, "H1": 0.18, "HP": 0.10, "CPUB": 0.02}

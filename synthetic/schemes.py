@@ -9,8 +9,21 @@ from __future__ import annotations
 
 import numpy as np
 
-from synthetic.encounters import (DAY, INPATIENT, OUTPATIENT, Batch, World, add_lines, assemble, day_seconds,
-                                  inpatient, outpatient, pharmacy, pick_doctor, price_of)
+from synthetic.encounters import (
+    DAY,
+    INPATIENT,
+    OUTPATIENT,
+    Batch,
+    World,
+    add_lines,
+    assemble,
+    day_seconds,
+    inpatient,
+    outpatient,
+    pharmacy,
+    pick_doctor,
+    price_of,
+)
 from synthetic.fraud import Plant
 from synthetic.honest import diagnoses_for, pick_days
 

@@ -256,14 +256,3 @@ def render_report(context: ReportContext) -> str:
         code_version=context.code_version, banner=_banner(context),
         sections=[_entity_section(context, e) for e in _entities(context)],
         rules=rule_table(context.rule_hits, context.lang), top=TOP_N)
-
-
-def write_pdf(html: str, path: str | Path) -> tuple[bool, str]:
-    """Print the page to PDF with weasyprint if it is installed (it is not a dependency)."""
-    try:
-        from weasyprint import HTML
-    except (ImportError, OSError) as error:
-        return False, f"PDF not written: weasyprint is not available ({error}); open the HTML and print it"
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    HTML(string=html).write_pdf(str(path))
-    return True, f"PDF written to {path}"

@@ -15,14 +15,14 @@ entity type), so a case file costs a few dict lookups, not a pass over the perio
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from features.build import FeatureSet
 from features.schema import base_name, peer_pct, peer_ratio
-from serving.sentences import group_words, vocabulary
+from serving.scoring.sentences import group_words, vocabulary
 
 TOP_CLAIMS = 20
 EXAMPLES = 10   # example claims per rule in a case file
@@ -148,7 +148,7 @@ def timelines(claims: pd.DataFrame, key: str, ids, period: str, lookback: int) -
 def shap_summary(values: pd.DataFrame, contributions: pd.DataFrame, ids) -> dict[str, dict]:
     """Per entity of `ids`: shap_base (the expected value, log-odds), shap_other (the SHAP values
     of the features not in `contributions`, summed), shap_output (base + every SHAP value of the
-    row: the classifier's raw log-odds) and shap_explained. `values`: serving.explain.shap_values
+    row: the classifier's raw log-odds) and shap_explained. `values`: models.explain.shap_values
     output indexed by entity id; `contributions`: the case files' long table (entity_id, shap)."""
     ids = list(ids)
     base = float(values.attrs.get("base_value", 0.0))

@@ -10,17 +10,29 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from data_contracts.vocabulary import ENTITIES
+from features.audit_rules import load_rules
 from features.build import FeatureSet
-from features.rules import load_rules
 from models.drift import psi, retrain_due
-from serving.cases import (RuleExamples, case_measure_names, driving_claims, evidence, peer_group_fields,
-                           peer_values, person_measures, plain_names, population_values, records, shap_summary,
-                           timelines, top_claims)
-from serving.explain import contributions_table, reasons, shap_values
-from serving.report import ReportContext
-from serving.scoring import EntityList, ListOptions, build_list, hit_claims, model_rows
-
-ENTITIES = ("provider", "person")
+from models.explain import shap_values
+from serving.report.render import ReportContext
+from serving.scoring.cases import (
+    RuleExamples,
+    case_measure_names,
+    driving_claims,
+    evidence,
+    peer_group_fields,
+    peer_values,
+    person_measures,
+    plain_names,
+    population_values,
+    records,
+    shap_summary,
+    timelines,
+    top_claims,
+)
+from serving.scoring.explain import contributions_table, reasons
+from serving.scoring.ranking import EntityList, ListOptions, build_list, hit_claims, model_rows
 
 
 @dataclass

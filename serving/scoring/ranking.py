@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from data_contracts.vocabulary import ENTITIES, data_periods, period_of, shift
 from features.build import FeatureSet
+from models.labelling import model_rows as labelled_rows
 from models.risk import RiskModel
-from models.split import shift
-from models.training import with_label_history
 
 # 信用评价: provider credit grade from the risk score (documented in the README)
 GRADES = ((0.95, "D"), (0.85, "C"), (0.60, "B"), (0.0, "A"))
@@ -24,6 +24,34 @@ LIST_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "mod
 PROVIDER_COLUMNS = ["provider_type", "level", "region", "peer_group", "credit_grade"]
 
 
+class NothingToScore(Exception):
+    """The period is not in the data, or holds no settlements (exit status 1 with the reason)."""
+
+
+@dataclass
+class ScoreRequest:
+    """What a supervisor or the monthly job asks `score` for."""
+    period: str | None = None
+    top: int | None = None
+    regions: tuple[str, ...] = ()
+    provider_types: tuple[str, ...] = ()
+    skip_inspected_months: int = 0
+    lang: str = "en"
+
+
+def check_period(claims: pd.DataFrame, period: str | None) -> str:
+    """The period to score (default: the latest in the data); NothingToScore says why not."""
+    periods = data_periods(claims)
+    if not periods:
+        raise NothingToScore("the claims table holds no settlement to score")
+    period = period or periods[-1]
+    if period not in periods:
+        raise NothingToScore(f"period {period} is not in the data, which covers {periods[0]}..{periods[-1]}")
+    if not (period_of(claims["settle_time"]) == period).any():
+        raise NothingToScore(f"no claims were settled in {period}: check that month's export before scoring it")
+    return period
+
+
 @dataclass(frozen=True)
 class ListOptions:
     """What the supervisor asks for: capacity and filters."""
@@ -31,6 +59,18 @@ class ListOptions:
     regions: tuple[str, ...] = ()
     provider_types: tuple[str, ...] = ()
     skip_inspected_months: int = 0   # leave out entities inspected within this many months before the period
+
+
+def list_options(request: ScoreRequest) -> dict[str, ListOptions]:
+    """The filters and capacity of each entity type's list (provider types filter providers only)."""
+    return {e: ListOptions(request.top, request.regions, request.provider_types if e == "provider" else (),
+                           request.skip_inspected_months) for e in ENTITIES}
+
+
+def case_counts(request: ScoreRequest, configs: dict, active: dict[str, int]) -> dict[str, int]:
+    """How many listed entities of each type get a case file: the asked capacity, else twice the
+    inspection capacity (`configs`: entity -> an object with `capacity(n_active)`)."""
+    return {e: request.top or 2 * configs[e].capacity(active[e]) for e in ENTITIES}
 
 
 def credit_grade(risk: pd.Series) -> pd.Series:
@@ -43,8 +83,7 @@ def credit_grade(risk: pd.Series) -> pd.Series:
 def model_rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) -> pd.DataFrame:
     """The period's feature rows with the label-history inputs, indexed by entity id."""
     own = labels[labels["entity_type"] == entity] if len(labels) else labels
-    table = fs.table(entity)
-    return with_label_history(table, own, delay).set_index("entity_id", drop=False)
+    return labelled_rows(fs.table(entity), own, delay)
 
 
 def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | None = None) -> pd.DataFrame:

@@ -21,13 +21,25 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import (Column, DateTime, Float, Integer, MetaData, String, Table, Text, create_engine, event,
-                        insert, select, text)
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    select,
+    text,
+)
 from sqlalchemy.engine import Connection, Engine
 
 ROLES = ("reviewer", "supervisor")
 OUTCOMES = ("fraud", "violation", "clean", "withdrawn")  # withdrawn: a mistaken record, no label
-ENTITY_TYPES = ("provider", "person")
 LABEL_OF = {"fraud": "fraud", "violation": "fraud", "clean": "clean"}
 
 metadata = MetaData()
@@ -78,21 +90,12 @@ class AccessError(Exception):
     """An unknown or revoked token."""
 
 
-def dataset_key(data: Path) -> str:
-    """How scored lists and recorded outcomes name the data folder they belong to."""
-    return str(Path(data).resolve())
-
-
-def default_url(data_dir: Path) -> str:
-    return f"sqlite:///{(Path(data_dir) / 'outcomes.db').resolve()}"
-
-
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 class OutcomeStore:
@@ -227,22 +230,3 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")  # readers (the pages) do not block a reviewer's write
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
-
-
-def merge_labels(file_labels: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
-    """The labels file plus the reviewers' outcomes; where both speak of the same entity and
-    period, the outcomes database (the later word) wins."""
-    if outcomes.empty:
-        return file_labels
-    key = ["entity_type", "entity_id", "period"]
-    outcomes = outcomes.astype({c: file_labels[c].dtype for c in outcomes.columns if c in file_labels.columns})
-    merged = pd.concat([file_labels, outcomes[file_labels.columns.intersection(outcomes.columns)]],
-                       ignore_index=True)
-    return merged.drop_duplicates(key, keep="last").sort_values(key).reset_index(drop=True)
-
-
-def labels_with_outcomes(file_labels: pd.DataFrame, url: str, dataset: str | None = None) -> tuple[pd.DataFrame, int]:
-    """What training and scoring learn from: the labels file merged with the outcomes recorded
-    in the outcomes database at `url` on lists of `dataset`; also how many outcomes it gave."""
-    recorded = OutcomeStore(url).outcome_labels(dataset)
-    return merge_labels(file_labels, recorded), len(recorded)

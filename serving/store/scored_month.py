@@ -1,4 +1,5 @@
-"""Writing a scored period: lists (CSV, Parquet, Excel), case files, report, manifest.
+"""The scored-month folder: writing it (lists as CSV, Parquet and Excel, case files, report,
+manifest) and reading it back (the web app), its layout defined once here.
 
 Everything goes into a temporary sibling folder first and replaces the period's folder only when
 complete, so a failed run leaves the previous outputs as they were. Identical inputs and models
@@ -7,39 +8,28 @@ give identical bytes (no wall-clock times, fixed zip entry dates in the workbook
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
-import re
-import shutil
-import uuid
-import zipfile
-from collections.abc import Iterator
+import threading
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
-FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
+from data_contracts.atomic import written_aside
+from data_contracts.vocabulary import is_period, shift
+from serving.scoring.ranking import GRADE_RULE
+from serving.store.workbook import workbook_bytes
+
 WORKBOOK_ROWS = 5000  # per sheet: the supervisor's list; full rankings stay in the CSV and Parquet files
-SHEET_NAMES = {"provider": "providers 机构", "person": "persons 人员"}
 
 
-@contextlib.contextmanager
-def written_aside(target: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder to fill; when the block ends without an error it replaces
-    `target` whole (two renames), otherwise it is removed and `target` stays as it was."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.parent / f".{target.name}.tmp-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
-        yield tmp
-        old = target.parent / f".{target.name}.old-{uuid.uuid4().hex[:8]}"
-        if target.exists():
-            target.rename(old)
-        tmp.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+def month_manifest(period: str, data: str, models: dict[str, str], stamps: dict[str, str], request: dict,
+                   rows: dict[str, int], lookback_months: int) -> dict:
+    """What manifest.json of a scored month says: the period, the data folder it came from, the
+    model versions, the stamps (data fingerprint, code and rules versions), the request, the rows
+    listed, the credit-grade rule and the look-back the features used."""
+    return {"period": period, "data": data, "models": models, **stamps, "credit_grades": GRADE_RULE,
+            "request": request, "rows": rows, "lookback_months": lookback_months}
 
 
 def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
@@ -61,49 +51,75 @@ def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, 
     return target
 
 
-def workbook_bytes(lists: dict[str, pd.DataFrame]) -> bytes:
-    """A formatted workbook, one sheet per entity type: header, filters, frozen panes, widths."""
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for entity, table in lists.items():
-            sheet = SHEET_NAMES.get(entity, entity)
-            table.to_excel(writer, sheet_name=sheet, index=False)
-            _format_sheet(writer.sheets[sheet], table)
-    return _stable_zip(buffer.getvalue())
+FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
+DEFAULT_LOOKBACK = 12  # months of risk history for a month scored before manifests recorded their look-back
+CACHED_TABLES = 8  # lists kept in memory (a city's person list is ~130k rows)
 
 
-def _format_sheet(ws, table: pd.DataFrame) -> None:
-    from openpyxl.styles import Alignment, Font, PatternFill
+class ScoreStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
+        self._lock = threading.Lock()
 
-    ws.freeze_panes = "E2"
-    ws.auto_filter.ref = ws.dimensions
-    for cell in ws[1]:
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = PatternFill("solid", fgColor="1F4E79")
-    widths = {"reasons": 90, "entity_id": 14, "peer_group": 22}
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for idx, col in enumerate(table.columns, start=1):
-        letter = ws.cell(row=1, column=idx).column_letter
-        ws.column_dimensions[letter].width = widths.get(col, max(10, min(24, len(col) + 2)))
-        fmt = "0.000" if col.endswith("_score") else "#,##0.00" if col == "amount_at_risk" else None
-        if fmt is None and col != "reasons":
-            continue  # only formatted columns are walked cell by cell (a city's person list: 127k rows)
-        for (cell,) in ws.iter_rows(min_row=2, max_row=ws.max_row, min_col=idx, max_col=idx):
-            if fmt:
-                cell.number_format = fmt
-            if col == "reasons":
-                cell.alignment = wrap
+    def periods(self) -> list[str]:
+        """Scored periods, newest first."""
+        if not self.root.is_dir():
+            return []
+        found = [p.name for p in self.root.iterdir()
+                 if p.is_dir() and self.has(p.name)]
+        return sorted(found, reverse=True)
 
+    def has(self, period: str) -> bool:
+        return is_period(period) and all((self.root / period / f).is_file() for f in FILES.values())
 
-def _stable_zip(data: bytes) -> bytes:
-    """Re-pack an xlsx with fixed entry dates, so the same list gives the same bytes."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            info = zipfile.ZipInfo(item.filename, date_time=FIXED_ZIP_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            body = src.read(item.filename)
-            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time here
-                body = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", rb"\g<1>2000-01-01T00:00:00Z", body)
-            dst.writestr(info, body)
-    return out.getvalue()
+    def table(self, period: str, entity: str) -> pd.DataFrame:
+        """The full ranked list of one entity type (as written; cached until the file changes)."""
+        file = self.root / period / FILES[entity]
+        stamp = file.stat().st_mtime_ns
+        with self._lock:
+            hit = self._cache.get(file)
+            if hit and hit[0] == stamp:
+                return hit[1]
+        table = pd.read_parquet(file)
+        table["entity_id"] = table["entity_id"].astype("str")
+        with self._lock:
+            self._cache[file] = (stamp, table)
+            while len(self._cache) > CACHED_TABLES:  # oldest first: a long history does not pile up
+                self._cache.pop(next(iter(self._cache)))
+        return table
+
+    def count(self, period: str, entity: str) -> int:
+        """Rows of a list, from the Parquet footer (the list itself is not read)."""
+        return pq.ParquetFile(self.root / period / FILES[entity]).metadata.num_rows
+
+    def manifest(self, period: str) -> dict:
+        file = self.root / period / "manifest.json"
+        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else {}
+
+    def case(self, period: str, entity: str, entity_id: str) -> dict | None:
+        """The case file, or None when scoring wrote none for this entity (it writes them for the
+        top of each list)."""
+        if "/" in entity_id or "\\" in entity_id or entity_id.startswith("."):
+            return None
+        file = self.root / period / "cases" / entity / f"{entity_id}.json"
+        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+
+    def row(self, period: str, entity: str, entity_id: str) -> dict | None:
+        table = self.table(period, entity)
+        hit = table[table["entity_id"] == entity_id]
+        return None if hit.empty else hit.iloc[0].to_dict()
+
+    def risk_history(self, entity: str, entity_id: str, period: str) -> pd.DataFrame:
+        """The entity's risk score and rank in the scored periods its case timeline covers (the
+        look-back `period` was scored with, and `period`), oldest first; reads only its row of each list."""
+        lookback = int(self.manifest(period).get("lookback_months", DEFAULT_LOOKBACK))
+        first = shift(period, -lookback)
+        rows = []
+        for period in [p for p in sorted(self.periods()) if first <= p <= period]:
+            hit = pd.read_parquet(self.root / period / FILES[entity], columns=["entity_id", "risk_score", "rank"],
+                                  filters=[("entity_id", "==", entity_id)])
+            if len(hit):
+                rows.append({"period": period, "risk_score": float(hit["risk_score"].iloc[0]),
+                             "rank": int(hit["rank"].iloc[0])})
+        return pd.DataFrame(rows, columns=["period", "risk_score", "rank"])

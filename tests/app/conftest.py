@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from pipelines.io import dataset_key
 from serving.app import AppConfig, create_app, load_patterns
-from serving.outcomes import OutcomeStore, dataset_key
-from serving.outputs import write_period
-from serving.period import score_period
-from serving.report import render_report
-from serving.scoring import ListOptions
+from serving.report.render import render_report
+from serving.scoring.period import score_period
+from serving.scoring.ranking import ListOptions
+from serving.store.outcomes import OutcomeStore
+from serving.store.scored_month import write_period
 
 
 @pytest.fixture(scope="session")

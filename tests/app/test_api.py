@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import text
 
-from serving.outcomes import OutcomeStore
+from serving.store.outcomes import OutcomeStore
 from testkit import bearer
 
 
@@ -279,8 +279,8 @@ def test_a_withdrawn_record_reopens_the_case_and_gives_no_label(client, tokens, 
 
 
 def test_an_export_beyond_the_row_limit_says_how_much_it_left_out(client, tokens, scores_dir, monkeypatch):
-    import serving.app
-    monkeypatch.setattr(serving.app, "EXPORT_ROWS", 5)
+    import serving.app.api
+    monkeypatch.setattr(serving.app.api, "EXPORT_ROWS", 5)
     period = latest(scores_dir)
     total = len(pd.read_parquet(scores_dir / period / "providers.parquet"))
     got = client.get(f"/api/periods/{period}/provider/export", params={"format": "csv"},

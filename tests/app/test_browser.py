@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from data_contracts.tables import load_labels
-from serving.outcomes import labels_with_outcomes
+from pipelines.tasks import labels_with_outcomes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

@@ -7,7 +7,9 @@ import pytest
 
 from data_contracts.tables import load_labels
 from pipelines.cli import main
-from serving.outcomes import OutcomeStore, User, dataset_key, labels_with_outcomes
+from pipelines.io import dataset_key
+from pipelines.tasks import labels_with_outcomes
+from serving.store.outcomes import AccessError, OutcomeStore, User
 
 RITA = User("rita", "reviewer")
 
@@ -79,5 +81,5 @@ def test_users_and_outcomes_commands(tmp_path, monkeypatch, capsys):
         "H00001", "2025-03", "fraud", "ghost_stay"]
     assert run(["users", "revoke", "--name", "rita"], capsys)[0] == 0
     assert run(["users", "revoke", "--name", "rita"], capsys)[0] == 1
-    with pytest.raises(Exception):
+    with pytest.raises(AccessError):
         store.authenticate(token)

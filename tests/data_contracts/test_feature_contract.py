@@ -12,9 +12,19 @@ import pandas as pd
 import pytest
 
 from data_contracts.errors import Finding
-from data_contracts.features import (FINITE, NOT_EXTRA, NOT_NAN, NUMERIC, PRESENT, UNIQUE, YYYY_MM,
-                                     feature_units, range_rule, validate_feature_table)
+from data_contracts.features import (
+    FINITE,
+    NOT_EXTRA,
+    NOT_NAN,
+    NUMERIC,
+    PRESENT,
+    UNIQUE,
+    YYYY_MM,
+    range_rule,
+    validate_feature_table,
+)
 from features.build import build_feature_set
+from features.dictionary import feature_units
 
 # per entity: column -> what to plant; the provider breaks are checked against the period
 # passed in, the person breaks against the table's most common period
@@ -46,7 +56,7 @@ def _ids(finding: Finding) -> list[object]:
 @pytest.mark.parametrize("entity", ["provider", "person"])
 def test_real_feature_tables_pass(feature_set, entity):
     table = feature_set.table(entity)
-    report = validate_feature_table(table, entity, period=feature_set.period)
+    report = validate_feature_table(table, entity, feature_units(entity), period=feature_set.period)
     assert report.ok, report.to_text()
     assert report.rows == {f"features.{entity}": len(table)} and len(table) > 0
     assert report.checks_run >= 10
@@ -73,7 +83,7 @@ def test_planted_breaks_are_named(feature_set, entity):
     table[plant["text"]] = table[plant["text"]].astype(str)
     table = pd.concat([table.drop(columns=[plant["missing"]]), pd.Series(1.0, table.index, name="surprise")], axis=1)
     period = feature_set.period if entity == "provider" else None
-    report = validate_feature_table(table, entity, period=period)
+    report = validate_feature_table(table, entity, feature_units(entity), period=period)
     findings = report.findings
     name = f"features.{entity}"
     assert not report.ok and {f.table for f in findings} == {name}
@@ -108,10 +118,10 @@ def test_planted_breaks_are_named(feature_set, entity):
 def test_an_empty_table_and_an_unknown_entity():
     empty = pd.DataFrame(columns=["entity_id", "period", *feature_units("person")]).astype(
         {c: "float64" for c in feature_units("person")})
-    report = validate_feature_table(empty, "person")
+    report = validate_feature_table(empty, "person", feature_units("person"))
     assert [(f.column, f.rule) for f in report.findings] == [(None, "at least one row")]
     with pytest.raises(ValueError, match="entity must be one of"):
-        validate_feature_table(empty, "doctor")
+        validate_feature_table(empty, "doctor", {})
 
 
 def test_every_unit_of_the_dictionary_has_a_range():

@@ -8,9 +8,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from features.rule_checks import CHECKS
-from features.rules import (HIT_COLUMNS, Rule, evaluate_rules, load_rules, rule_counts, rules_doc,
-                            rules_version)
+from features.audit_checks import CHECKS
+from features.audit_rules import HIT_COLUMNS, Rule, evaluate_rules, load_rules, rule_counts, rules_doc, rules_version
 
 START, END = "2026-01-01", "2026-02-01"
 RULES = {rule.id: rule for rule in load_rules()}

@@ -10,8 +10,7 @@ import pytest
 
 from pipelines.cli import main
 from synthetic.generate import generate
-
-from testkit import TINY_SEED, read_tables
+from testkit import TINY_SEED
 
 
 def _digest(folder) -> dict[str, str]:

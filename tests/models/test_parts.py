@@ -62,7 +62,7 @@ def test_anomaly_and_outlier_scores_are_higher_for_the_unusual():
     outlier = PeerOutlier().fit(X)
     assert detector.score(odd)[0] > 0.8 > np.median(detector.score(X))
     assert outlier.score(odd)[0] > 0.95
-    assert 0.0 <= detector.score(X).min() and detector.score(X).max() <= 1.0
+    assert detector.score(X).min() >= 0.0 and detector.score(X).max() <= 1.0
 
 
 def test_blend_forms_stay_in_zero_one():

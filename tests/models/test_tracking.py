@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from models import tracking
-from models.fit import run_artifacts
-from models.training import with_label_history
+from models.job import run_artifacts
+from models.labelling import with_label_history
 
 
 @pytest.fixture(scope="module")

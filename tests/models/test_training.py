@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.fit import model_inputs
-from models.training import attach_labels, train_entity, with_label_history
+from models.job import model_inputs
+from models.labelling import attach_labels, with_label_history
+from models.training import train_entity
 
 
 @pytest.mark.parametrize("entity, precision, roc", [("provider", 0.6, 0.78), ("person", 0.12, 0.78)])

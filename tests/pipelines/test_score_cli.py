@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from models import tracking
-from models.fit import run_artifacts
+from models.job import run_artifacts, signature_sample
 from pipelines.cli import main
-from serving.scoring import LIST_COLUMNS
+from serving.scoring.ranking import LIST_COLUMNS
 
 CONTRACT_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "model_score", "anomaly_score",
                     "rule_hits", "amount_at_risk", "reasons", "model_version"]
@@ -29,8 +29,7 @@ def registered(trained_tiny, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("scoring-store")
     tracking.configure(f"sqlite:///{data_dir / 'mlflow.db'}", data_dir)
     for entity, outcome in trained_tiny["outcomes"].items():
-        sample = trained_tiny["feature_sets"][trained_tiny["periods"][-2]].table(entity).assign(
-            prior_fraud_findings=0.0, prior_inspections=0.0)[outcome.result.features].head(20)
+        sample = signature_sample(outcome, trained_tiny["feature_sets"][trained_tiny["periods"][-2]].table(entity), 20)
         tracking.log_and_register(entity, outcome.result.model, sample, {}, outcome.metrics, run_artifacts(outcome),
                                   {"until": trained_tiny["periods"][-2]})
     return data_dir

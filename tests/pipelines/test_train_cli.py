@@ -25,14 +25,15 @@ def workdir(tmp_path, monkeypatch):
 
 
 def test_train_registers_champions_and_lists_them(prefect_api, trained_tiny, workdir, capsys):
-    from serving.outcomes import OutcomeStore, User, default_url
+    from pipelines.settings import load_settings, outcomes_url
+    from serving.store.outcomes import OutcomeStore, User
 
     data = trained_tiny["dir"]
     labels = pd.read_csv(data / "labels.csv", dtype=str)
     period = trained_tiny["periods"][-3]
     fresh = next(p for p in trained_tiny["tables"]["providers"]["provider_id"]
                  if not ((labels["entity_id"] == p) & (labels["period"] == period)).any())
-    store = OutcomeStore(default_url(workdir / "data"))  # where a reviewer's disposition lands by default
+    store = OutcomeStore(outcomes_url(load_settings()))  # where a reviewer's disposition lands by default
     store.record_disposition(User("rita", "reviewer"), period, "provider", fresh, "violation", "over_price", 300.0, "")
     code, out = run(["train", "--data", str(data), "--labels", str(data / "labels.csv")], capsys)
     assert code == 0, out

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from features.dictionary import measures
-from serving.cases import EXAMPLES, PERSON_PEERS, plain_names, timeline_months, timelines
-from serving.period import score_period
-from serving.scoring import ListOptions, model_rows
+from serving.scoring.cases import EXAMPLES, PERSON_PEERS, plain_names, timeline_months, timelines
+from serving.scoring.period import score_period
+from serving.scoring.ranking import ListOptions, model_rows
 
 CASES = {"provider": 10, "person": 20}
 DELAY = 1

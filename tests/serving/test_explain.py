@@ -8,11 +8,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.schema import base_name
+from models.explain import _by_tree, _tree_splits, shap_values
 from models.risk import Blend, RiskModel
 from models.supervised import is_trained
-from serving.explain import _by_tree, _tree_splits, contributions_table, drivers, reasons, shap_values
-from features.schema import base_name
-from serving.sentences import format_value, sentence
+from serving.scoring.explain import contributions_table, drivers, reasons
+from serving.scoring.sentences import format_value, sentence
 
 FEATURES = ["identical_amount_max", "drug_share", "fund_paid", "fund_per_staff__peer_ratio",
             "night_share__peer_pct", "prior_fraud_findings"]
@@ -203,7 +204,7 @@ def test_numbers_are_formatted_by_unit():
 
 
 def test_a_measure_or_rule_is_named_once_among_the_reasons():
-    from serving.explain import _top
+    from serving.scoring.explain import _top
 
     cols = ["rule_R05_DUP_claims", "rule_R05_DUP_rate", "fund_paid__peer_ratio", "fund_paid", "n_claims"]
     values = np.array([[5.0, 4.0, 3.0, 2.5, 1.0]])

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from models.drift import profile, psi, retrain_due
-from serving import report
-from serving.report import ReportContext, drawable, fmt, mean_abs_shap, render_report, write_pdf
+from serving.report import render as report
+from serving.report.render import ReportContext, drawable, fmt, mean_abs_shap, render_report
 
 FEATURES = [f"feat_{i:02d}" for i in range(18)]
 
@@ -153,18 +153,6 @@ def test_feature_names_per_entity_and_unknown_language():
 def test_cells_are_formatted():
     assert fmt(0.12345, "score") == "0.123" and fmt(1234567.891, "money") == "1,234,567.89"
     assert fmt(12000, "int") == "12,000" and fmt(np.nan, "score") == "—" and fmt(["a", "b"]) == "a; b"
-
-
-def test_pdf_is_optional(tmp_path, html):
-    try:
-        import weasyprint  # noqa: F401
-    except (ImportError, OSError):
-        ok, message = write_pdf(html, tmp_path / "report.pdf")
-        assert ok is False and "weasyprint" in message and not (tmp_path / "report.pdf").exists()
-    else:
-        ok, _ = write_pdf(html, tmp_path / "report.pdf")
-        assert ok and (tmp_path / "report.pdf").stat().st_size > 0
-
 
 def test_chart_labels_fall_back_to_column_names_without_a_chinese_font(monkeypatch):
     monkeypatch.setattr(report, "cjk_font", lambda: None)

@@ -1,0 +1,61 @@
+"""How the app answers what goes wrong: sign-in redirects and error pages for browsers, JSON for
+the API, 503 while the outcomes database is busy, 404 while a month is being replaced, 422 naming
+the fields of a malformed request; and the same-origin check on state-changing requests."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from serving.app.deps import state
+from serving.app.service import jsonable, safe_next
+
+
+async def http_error(request: Request, exc: StarletteHTTPException):
+    if request.url.path.startswith("/api") or exc.status_code not in (401, 403, 404):
+        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+    if exc.status_code == 401:
+        back = str(request.url.path).removesuffix("/disposition")  # a form post resumes on its case page
+        return RedirectResponse(f"/login?{urlencode({'next': safe_next(back)})}", 303)
+    html = state(request).templates.get_template("error.html.j2").render(status=exc.status_code,
+                                                                          message=exc.detail, user=None)
+    return HTMLResponse(html, exc.status_code)
+
+
+async def same_origin(request: Request, call_next):
+    """Refuse state-changing requests sent from another origin (CSRF): a browser names the page it
+    posts from in Origin (or Referer); API clients with a bearer token send neither."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        source = request.headers.get("origin") or request.headers.get("referer")
+        if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
+            return JSONResponse({"detail": "cross-origin request refused"}, 403)
+    return await call_next(request)
+
+
+async def busy(request: Request, exc: OperationalError):
+    return JSONResponse({"detail": "the outcomes database is busy or unreachable; try again shortly"}, 503,
+                        headers={"Retry-After": "5"})
+
+
+async def gone(request: Request, exc: FileNotFoundError):
+    return JSONResponse({"detail": "that month's outputs are missing or being replaced by a re-run; "
+                                   "try again shortly"}, 404)
+
+
+async def invalid(request: Request, exc: RequestValidationError):
+    problems = [f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()]
+    return JSONResponse({"detail": "malformed request: " + "; ".join(problems), "errors": jsonable(exc.errors())}, 422)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers and the middleware on `app`."""
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(OperationalError, busy)
+    app.add_exception_handler(FileNotFoundError, gone)
+    app.add_exception_handler(RequestValidationError, invalid)
+    app.middleware("http")(same_origin)
