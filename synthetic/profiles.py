@@ -189,7 +189,8 @@ def _grow_planted_providers(shape: Shape) -> None:
     the regulars whose usual pharmacy they are); the world is rebuilt for their new doctors."""
     world, rng = shape.world, shape.rng("volume_fraud_growth")
     prov, pers = world.prov, world.pers
-    planted = np.unique(np.concatenate([p.entities for p in shape.plants if p.entity_type == "provider"]))
+    planted = np.unique(np.concatenate([[], *(p.entities for p in shape.plants if p.entity_type == "provider")]))
+    planted = planted.astype(np.int64)
     factor = np.ones(prov.n)
     factor[planted] = rng.uniform(2.0, 3.0, len(planted))
     home = pers.home_pharmacy.copy()
