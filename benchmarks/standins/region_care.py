@@ -194,16 +194,19 @@ def finish_stays(rng, stays: pd.DataFrame, prov: pd.DataFrame, first: pd.Timesta
 
 # ---------------------------------------------------------------- lines
 
-def recipe_lines(rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray, book: pd.DataFrame) -> pd.DataFrame:
+def recipe_lines(rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray, book: pd.DataFrame,
+                 boost: np.ndarray | None = None) -> pd.DataFrame:
     """Lines drawn from each claim's recipe: each item kept with its probability, once or on each day.
 
-    `book` is region_world.recipe_table(); `n_days` is how many days the claim spans (1 outside stays).
+    `book` is region_world.recipe_table(); `n_days` is how many days the claim spans (1 outside stays);
+    `boost` multiplies each claim's item probabilities (its provider's prescribing habit).
     """
+    boost = np.ones(len(cids)) if boost is None else boost
     book = book.sort_values("recipe", kind="stable").reset_index(drop=True)
     names, start, length = np.unique(book["recipe"].to_numpy(), return_index=True, return_counts=True)
     pos = np.searchsorted(names, recipes)
     known = (pos < len(names)) & (names[np.minimum(pos, len(names) - 1)] == recipes)
-    cids, n_days, pos = cids[known], n_days[known], pos[known]
+    cids, n_days, pos, boost = cids[known], n_days[known], pos[known], boost[known]
     reps = length[pos]
     claim_row = np.repeat(np.arange(len(cids)), reps)
     row = start[pos][claim_row] + np.arange(reps.sum()) - np.repeat(np.cumsum(reps) - reps, reps)
@@ -213,7 +216,7 @@ def recipe_lines(rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray,
     day = np.arange(per_row_days.sum()) - np.repeat(np.cumsum(per_row_days) - per_row_days, per_row_days)
     once = ~book["daily"].to_numpy()[row]
     day = np.where(once, (rng.random(len(row)) * n_days[claim_row]).astype(int), day)
-    keep = rng.random(len(row)) < book["prob"].to_numpy()[row]
+    keep = rng.random(len(row)) < book["prob"].to_numpy()[row] * boost[claim_row]
     claim_row, row, day = claim_row[keep], row[keep], day[keep]
     qty = rng.integers(book["qmin"].to_numpy()[row], book["qmax"].to_numpy()[row] + 1)
     return pd.DataFrame({"cid": cids[claim_row], "item": book["item"].to_numpy()[row], "qty": qty.astype(float),
@@ -245,14 +248,15 @@ def claim_lines(rng, claims: pd.DataFrame, prov: pd.DataFrame, book: pd.DataFram
     drip = out & (rng.random(len(claims)) < pd.Series(kind).map(DRIP_SHARE).to_numpy())
     tonic = (setting == "pharmacy") & (rng.random(len(claims)) < 0.12)
     severe = ip & claims.get("severe", pd.Series(False, index=claims.index)).fillna(False).to_numpy(bool)
+    habit = prov["habit"].to_numpy()[claims["prov"].to_numpy()]
     parts = [fixed_lines(cid[out], "S001"), fixed_lines(cid[out], "S002"),
-             recipe_lines(rng, cid[~ip], recipe[~ip], n_days[~ip], book),
+             recipe_lines(rng, cid[~ip], recipe[~ip], n_days[~ip], book, habit[~ip]),
              recipe_lines(rng, cid[drip], np.full(drip.sum(), "DRIP"), n_days[drip], book),
              recipe_lines(rng, cid[tonic], np.full(tonic.sum(), "PH:tonic"), n_days[tonic], book),
              daily_lines(cid[ip], n_days[ip], "S010"),
              daily_lines(cid[ip], n_days[ip], np.where(severe[ip], "S012", "S011")),
-             recipe_lines(rng, cid[ip], np.char.add("IPD:", recipe[ip]), n_days[ip], book),
-             recipe_lines(rng, cid[ip], np.char.add("IPO:", recipe[ip]), n_days[ip], book)]
+             recipe_lines(rng, cid[ip], np.char.add("IPD:", recipe[ip]), n_days[ip], book, habit[ip]),
+             recipe_lines(rng, cid[ip], np.char.add("IPO:", recipe[ip]), n_days[ip], book, habit[ip])]
     albumin = np.flatnonzero(severe & (rng.random(len(claims)) < 0.4))
     parts.append(fixed_lines(cid[albumin], "D042", rng.integers(1, 3, len(albumin)).astype(float),
                              (rng.random(len(albumin)) * n_days[albumin]).astype(int)))

@@ -6,7 +6,7 @@ so that some fraud is large and blatant and some is a small part of a big honest
 
 | scheme | who | what it leaves in the claims |
 |---|---|---|
-| price_markup | clinics, primary hospitals | service and drug lines priced 1.3-1.9x the local price |
+| price_markup | clinics, primary hospitals | service and drug lines priced 1.2-1.7x the local price |
 | cadence_phantoms | clinics, pharmacies | a fixed roster of cards billed every month on one day, after hours, same basket |
 | line_padding | secondary/tertiary hospitals, clinics | 2-4 extra tests or drugs on a share of visits, unrelated to the diagnosis |
 | idle_stays | primary hospitals | invented long stays of older persons with only bed, nursing and a cheap pill |
@@ -71,7 +71,7 @@ def choose_cases(rng, prov: pd.DataFrame, months: int) -> list[Case]:
         for p in rng.choice(pool, counts[scheme], replace=False, p=weights / weights.sum()):
             taken.add(int(p))
             big = prov.at[p, "kind"] in ("tertiary", "secondary")
-            intensity = rng.uniform(0.05, 0.25) if big and rng.random() < 0.6 else rng.uniform(0.2, 0.8)
+            intensity = rng.uniform(0.05, 0.25) if big and rng.random() < 0.6 else rng.uniform(0.15, 0.7)
             cases.append(Case(int(p), scheme, int(rng.integers(0, months // 2 + 1)), float(intensity)))
     return cases
 
@@ -93,7 +93,7 @@ def price_markup(rng, region: Region, case: Case) -> None:
     cids = touched(rng, region, case, "outpatient", case.intensity)
     lines = region.lines
     hit = lines["cid"].isin(cids) & lines["item"].str.match(r"[SD]") & ~lines["item"].isin(["S001"])
-    factor = rng.uniform(1.3, 1.9)
+    factor = rng.uniform(1.2, 1.7)
     lines.loc[hit, "price_mult"] = factor * rng.uniform(0.97, 1.03, hit.sum())
     mark(region, cids, case.scheme)
 
@@ -172,9 +172,9 @@ def idle_stays(rng, region: Region, case: Case) -> None:
     frames = []
     for m in range(case.start, region.months):
         first = region.start + pd.DateOffset(months=m)
-        n = rng.poisson(2 + 10 * case.intensity)
+        n = rng.poisson(1 + 6 * case.intensity)
         admit = pd.Series(first + pd.to_timedelta(rng.integers(0, first.days_in_month, n), unit="D"))
-        discharge = (admit + pd.to_timedelta(rng.integers(14, 31, n), unit="D")).clip(upper=end)
+        discharge = (admit + pd.to_timedelta(rng.integers(12, 26, n), unit="D")).clip(upper=end)
         frames.append(pd.DataFrame({"person": rng.choice(pool, n), "admit": admit, "discharge": discharge}))
     stays = pd.concat(frames, ignore_index=True)
     dx = rng.integers(0, len(IDLE_DIAGNOSES), len(stays))
@@ -195,9 +195,9 @@ def idle_lines(rng, claims: pd.DataFrame) -> pd.DataFrame:
 
 def round_total_lines(rng, cids: np.ndarray) -> pd.DataFrame:
     """One or two covered-drug lines per purchase adding up to a round total, at whatever unit price fits."""
-    total = rng.choice([100.0, 150.0, 200.0, 300.0, 400.0, 500.0], len(cids))
-    two = (total >= 200) & (rng.random(len(cids)) < 0.5)
-    first = np.where(two, 50.0 * np.floor(rng.uniform(1, total / 50, len(cids))), total)
+    total = rng.choice([50.0, 80.0, 100.0, 120.0, 150.0, 200.0, 300.0], len(cids))
+    two = (total >= 100) & (rng.random(len(cids)) < 0.5)
+    first = np.where(two, 10.0 * np.floor(rng.uniform(1, total / 10, len(cids))), total)
     amounts = np.concatenate([first, (total - first)[two]])
     owner = np.concatenate([cids, cids[two]])
     qty = rng.choice([1.0, 2.0, 4.0, 5.0], len(owner))
@@ -212,7 +212,7 @@ def pharmacy_swap(rng, region: Region, case: Case) -> None:
                              ignore_index=True)
     mark(region, cids, case.scheme)
     source = region.claims[region.claims["cid"].isin(cids)]
-    extra = source.sample(n=int(0.4 * len(source)), replace=True, random_state=int(rng.integers(1 << 31)))
+    extra = source.sample(n=int(0.25 * len(source)), replace=True, random_state=int(rng.integers(1 << 31)))
     extra = extra.drop(columns=["cid", "month", "severe"]).copy()
     shift = pd.to_timedelta(rng.integers(-5, 6, len(extra)), unit="D")
     lo = region.start + pd.DateOffset(months=case.start)

@@ -1,8 +1,8 @@
 """Inspection outcomes (labels) and the full truth of a stand-in pooling region.
 
 Part of `regions.py`. Labels are biased the way real ones are: a few months of inspections,
-each month a handful of providers chosen mostly by how much fund they drew that month, plus
-tip-offs about providers that are cheating; an inspection reviews the last three months
+each month a handful of providers: first those tipped off (cheats more often than honest ones),
+then the rest chosen by how much fund they drew that month; an inspection reviews the last three months
 (`period_from`..`period`) and finds an ongoing fraud only with the case's detection chance
 (60-75% by default); the hidden scheme is never found, so its providers come out `clean` when
 inspected; the latest month has no outcomes yet. The truth lists every provider.
@@ -33,13 +33,9 @@ def inspect(rng, claims: pd.DataFrame, prov: pd.DataFrame, cases, start: pd.Time
     found = np.zeros(len(prov), dtype=bool)
     rows = []
     for m in range(max(0, months - 1 - args.inspection_months), months - 1):
-        weight = (fund[:, m] + 1.0) ** 0.8
         cheating = np.array([p in case_of and case_of[p].start <= m for p in range(len(prov))])
-        weight *= np.where(cheating & (rng.random(len(prov)) < args.tip_off), 12.0, 1.0)
-        weight[(m - last_seen < 3) | found] = 0
-        chosen = rng.choice(len(prov), min(args.inspections, (weight > 0).sum()), replace=False,
-                            p=weight / weight.sum())
-        for p in chosen:
+        allowed = (m - last_seen >= 3) & ~found
+        for p in choose_inspected(rng, fund[:, m], cheating, allowed, args):
             rows.append(outcome(rng, p, m, case_of.get(p), detect.get(p, 0), claims, args.hidden_scheme))
             last_seen[p] = m
             found[p] = rows[-1]["outcome"] == "fraud"
@@ -48,6 +44,19 @@ def inspect(rng, claims: pd.DataFrame, prov: pd.DataFrame, cases, start: pd.Time
     for col in ("period_from", "period"):
         labels[col] = [period_of(start + pd.DateOffset(months=int(x))) for x in labels[col]]
     return labels[["entity_type", "entity_id", "period_from", "period", "outcome", "pattern", "amount_recovered"]]
+
+
+def choose_inspected(rng, fund: np.ndarray, cheating: np.ndarray, allowed: np.ndarray, args) -> np.ndarray:
+    """This month's inspected providers: tip-offs first (up to half the capacity), then big billers.
+
+    A cheating provider is tipped off with chance `args.tip_off` a month, an honest one with 1%.
+    """
+    tipped = np.flatnonzero(allowed & (rng.random(len(fund)) < np.where(cheating, args.tip_off, 0.01)))
+    tips = rng.permutation(tipped)[:args.inspections // 2]
+    weight = np.where(allowed, (fund + 1.0) ** 0.8, 0.0)
+    weight[tips] = 0
+    size = min(args.inspections - len(tips), int((weight > 0).sum()))
+    return np.concatenate([tips, rng.choice(len(fund), size, replace=False, p=weight / weight.sum())]).astype(int)
 
 
 def outcome(rng, p: int, m: int, case, detect: float, claims: pd.DataFrame, hidden: str) -> dict:

@@ -204,7 +204,7 @@ def recipe_table() -> pd.DataFrame:
 def build_providers(rng) -> pd.DataFrame:
     """300 providers of the five kinds, with beds, staff, district, ownership and a popularity weight.
 
-    Extra columns (kind, popularity, doctors, lookalike) are internal and dropped before writing.
+    Extra columns (kind, popularity, habit, doctors, lookalike) are internal and dropped before writing.
     """
     parts = []
     for kind, ptype, level, count, beds, staff, public in KINDS:
@@ -217,7 +217,8 @@ def build_providers(rng) -> pd.DataFrame:
             "ownership": np.where(rng.random(count) < public, "public", "private"), "region": region,
             "beds": rng.integers(beds[0], beds[1] + 1, count), "staff": n_staff,
             "contract_start": pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 6500, count), unit="D"),
-            "kind": kind, "popularity": n_staff * rng.lognormal(0, 0.45, count), "lookalike": ""}))
+            "kind": kind, "popularity": n_staff * rng.lognormal(0, 0.45, count), "lookalike": "",
+            "habit": rng.lognormal(0, 0.3, count)}))      # honest prescribing habit: more or fewer items
     prov = pd.concat(parts, ignore_index=True)
     prov.insert(0, "provider_id", [f"P{4401000 + i * 7}" for i in rng.permutation(len(prov))])
     prov["doctors"] = np.where(prov["provider_type"] == "hospital", np.minimum(prov["staff"] // 3, 250),

@@ -47,8 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--hidden-scheme", default="line_padding", choices=fraud.SCHEMES,
                     help="the scheme no inspection ever finds")
     ap.add_argument("--inspection-months", type=int, default=6, help="months with inspections (before the latest)")
-    ap.add_argument("--inspections", type=int, default=9, help="providers inspected per inspection month")
-    ap.add_argument("--tip-off", type=float, default=0.2, help="monthly chance a cheating provider is tipped off")
+    ap.add_argument("--inspections", type=int, default=10, help="providers inspected per inspection month")
+    ap.add_argument("--tip-off", type=float, default=0.15, help="monthly chance a cheating provider is tipped off")
     ap.add_argument("--detection", type=float, nargs=2, default=(0.60, 0.75),
                     help="range of the chance an inspection finds an ongoing fraud")
     ap.add_argument("--format", choices=("csv", "parquet"), default="parquet")
