@@ -44,10 +44,10 @@ def dataset_suites(today: datetime.date) -> dict[str, gx.ExpectationSuite]:
     return {name: r.suite(name, rules) for name, rules in expectations.items()}
 
 
-def labels_suites() -> dict[str, gx.ExpectationSuite]:
+def labels_suites(with_period_from: bool = False) -> dict[str, gx.ExpectationSuite]:
     """Suites for labels and their derived frame (entities looked up in providers and insured)."""
     checks = checks_frame(t.LABELS)
-    return {t.LABELS: r.suite(t.LABELS, labels_rules()), checks: r.suite(checks, labels_checks_rules())}
+    return {t.LABELS: r.suite(t.LABELS, labels_rules(with_period_from)), checks: r.suite(checks, labels_checks_rules())}
 
 
 def providers_rules() -> list[gxe.Expectation]:
@@ -61,8 +61,6 @@ def providers_rules() -> list[gxe.Expectation]:
         r.one_of(p, t.LEVEL, t.HOSPITAL_LEVELS, when=kind == t.HOSPITAL, show=show,
                  rule="1, 2 or 3 for hospitals"),
         r.one_of(p, t.LEVEL, t.CLINIC_LEVELS, when=kind == t.CLINIC, show=show, rule="1 for clinics"),
-        r.expect(gxe.ExpectColumnValuesToNotBeNull, p, t.LEVEL, "set for hospitals and clinics", show=show,
-                 column=t.LEVEL, row_condition=kind.is_in([t.HOSPITAL, t.CLINIC])),
         r.is_null(p, t.LEVEL, kind == t.PHARMACY, "null for pharmacies", show),
         r.at_least(p, t.BEDS, 0),
         r.one_of(p, t.BEDS, [0], when=kind == t.PHARMACY, rule="0 for pharmacies", show=[t.PROVIDER_TYPE, t.BEDS]),
@@ -155,18 +153,26 @@ def claim_items_checks_rules() -> list[gxe.Expectation]:
     ]
 
 
-def labels_rules() -> list[gxe.Expectation]:
+def labels_rules(with_period_from: bool = False) -> list[gxe.Expectation]:
     lab = t.LABELS
     return r.not_null(lab) + [
         r.one_of(lab, t.ENTITY_TYPE, t.ENTITY_TYPES),
         r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD, "YYYY-MM", column=t.PERIOD,
                  regex=PERIOD_REGEX),
         r.one_of(lab, t.OUTCOME, t.OUTCOMES),
-        r.at_least(lab, t.AMOUNT_RECOVERED, 0),
-    ]
+        r.expect(gxe.ExpectColumnValuesToBeBetween, lab, t.AMOUNT_RECOVERED, "≥ 0 and finite",
+                 column=t.AMOUNT_RECOVERED, min_value=0, max_value=1e15),
+    ] + ([r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD_FROM, "YYYY-MM where set",
+                   column=t.PERIOD_FROM, regex=PERIOD_REGEX)] if with_period_from else [])
 
 
 def labels_checks_rules() -> list[gxe.Expectation]:
-    return [r.holds(t.LABELS, t.ENTITY_ID, d.ENTITY_KNOWN,
+    lab, key = t.LABELS, [t.ENTITY_TYPE, t.ENTITY_ID, t.PERIOD]
+    return [r.holds(lab, t.ENTITY_ID, d.ENTITY_KNOWN,
                     "a provider_id in providers (entity_type provider) or person_id in insured (person)",
-                    [t.ENTITY_TYPE, t.ENTITY_ID])]
+                    [t.ENTITY_TYPE, t.ENTITY_ID]),
+            r.holds(lab, t.PERIOD, d.NOT_FUTURE, "not after the current month", key),
+            r.holds(lab, t.PERIOD_FROM, d.SPAN_ORDERED, "period_from ≤ period", [*key, t.PERIOD_FROM]),
+            r.holds(lab, t.ENTITY_ID, d.NOT_REPEATED, "each row once (no exact duplicate)", key),
+            r.holds(lab, t.OUTCOME, d.ONE_OUTCOME, "one outcome per entity and period (not fraud and clean)",
+                    [*key, t.OUTCOME])]

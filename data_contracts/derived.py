@@ -14,10 +14,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from data_contracts import tables as t
+from data_contracts.vocabulary import PERIOD_REGEX
 
 # derived column names
 PERSON_KNOWN, PROVIDER_KNOWN, CLAIM_KNOWN, ITEM_KNOWN = "person_known", "provider_known", "claim_known", "item_known"
 BUNDLE_KNOWN, ENTITY_KNOWN = "bundle_known", "entity_known"
+NOT_FUTURE, SPAN_ORDERED, NOT_REPEATED, ONE_OUTCOME = "not_future", "span_ordered", "not_repeated", "one_outcome"
 PAYMENTS_DIFF, LINE_SUM, LINES_DIFF, AMOUNT_DIFF = "payments_diff", "line_sum", "lines_diff", "amount_diff"
 LINE_NO_UNIQUE, IN_STAY = "line_no_unique_in_claim", "service_date_in_stay"
 CLAIM_ADMIT, CLAIM_DISCHARGE = "claim_admit_date", "claim_discharge_date"
@@ -134,11 +136,22 @@ def _strictly_ordered(group: np.ndarray, numbers: np.ndarray) -> bool:
     return bool(np.all(later_group | ((group[1:] == group[:-1]) & (numbers[1:] > numbers[:-1]))))
 
 
-def labels_checks(labels: pd.DataFrame, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """entity_id names a provider (entity_type provider) or a person (entity_type person)."""
+def labels_checks(labels: pd.DataFrame, tables: dict[str, pd.DataFrame], this_month: str = "9999-12") -> pd.DataFrame:
+    """entity_id names a provider (entity_type provider) or a person (entity_type person); the
+    period is not after `this_month`; period_from (where set) is not after the period; no row is
+    an exact copy of another; an entity and period have one outcome."""
     entity, kind = labels[t.ENTITY_ID], labels[t.ENTITY_TYPE]
     provider = positions(entity, tables[t.PROVIDERS][t.PROVIDER_ID]) >= 0
     person = positions(entity, tables[t.INSURED][t.PERSON_ID]) >= 0
     known = np.where(kind.eq(t.ENTITY_PROVIDER).to_numpy(), provider,
                      np.where(kind.eq(t.ENTITY_PERSON).to_numpy(), person, True))
-    return pd.DataFrame({ENTITY_KNOWN: known | entity.isna().to_numpy()}, index=labels.index)
+    period = labels[t.PERIOD].astype("str")
+    well_formed = period.str.fullmatch(PERIOD_REGEX.strip("^$")).fillna(False).to_numpy(dtype=bool)  # else: the format rule
+    start = labels[t.PERIOD_FROM] if t.PERIOD_FROM in labels.columns else pd.Series(None, index=labels.index)
+    ordered = start.isna().to_numpy() | (start.astype("str") <= period).to_numpy()
+    key = [t.ENTITY_TYPE, t.ENTITY_ID, t.PERIOD]
+    outcomes = labels.groupby(key, dropna=False)[t.OUTCOME].transform("nunique")
+    return pd.DataFrame({ENTITY_KNOWN: known | entity.isna().to_numpy(),
+                         NOT_FUTURE: (period <= this_month).to_numpy() | ~well_formed,
+                         SPAN_ORDERED: ordered, NOT_REPEATED: ~labels.duplicated(keep="first").to_numpy(),
+                         ONE_OUTCOME: (outcomes <= 1).to_numpy()}, index=labels.index)

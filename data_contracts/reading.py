@@ -21,15 +21,17 @@ FILE_SUFFIXES = (".parquet", ".csv")  # preference order when both exist
 
 
 def find_table_file(folder: Path, table: str) -> Path | None:
-    """The file holding `table` in `folder`, Parquet first; None if there is none."""
-    for suffix in FILE_SUFFIXES:
-        path = folder / f"{table}{suffix}"
-        if path.is_file():
-            return path
-    return None
+    """The file holding `table` in `folder` (NAME.parquet or NAME.csv); None if there is none.
+    Both at once is a finding: which one the export meant cannot be told."""
+    found = [folder / f"{table}{suffix}" for suffix in FILE_SUFFIXES if (folder / f"{table}{suffix}").is_file()]
+    if len(found) > 1:
+        raise _file_problem(table, f"one file per table (found both {found[0].name} and {found[1].name}: "
+                                   f"keep the one the export meant)")
+    return found[0] if found else None
 
 
-def read_table_file(path: Path, table: str, columns: Collection[str], keys: Sequence[str]) -> pd.DataFrame:
+def read_table_file(path: Path, table: str, columns: Collection[str], keys: Sequence[str],
+                    allow_empty: bool = False) -> pd.DataFrame:
     """Raw frame of the contract `columns` present in the file, with a fresh RangeIndex.
 
     Raises ContractViolation when the file is empty (0 bytes or header only), is not valid
@@ -41,7 +43,7 @@ def read_table_file(path: Path, table: str, columns: Collection[str], keys: Sequ
         frame = _read_parquet(path, table, columns)
     else:
         frame = _read_csv(path, table, columns, keys)
-    if len(frame) == 0:
+    if len(frame) == 0 and not allow_empty:
         what = "file has a header but no data rows" if path.suffix == ".csv" else "file has no rows"
         raise _file_problem(table, what)
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0:

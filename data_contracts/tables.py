@@ -36,7 +36,7 @@ DIAGNOSIS, DRG, TOTAL_AMOUNT, FUND_PAID = "diagnosis", "drg", "total_amount", "f
 PERSONAL_ACCOUNT_PAID, SELF_PAID, OUT_OF_AREA = "personal_account_paid", "self_paid", "out_of_area"
 LINE_NO, QUANTITY, UNIT_PRICE, AMOUNT, SERVICE_DATE = "line_no", "quantity", "unit_price", "amount", "service_date"
 ENTITY_TYPE, ENTITY_ID, PERIOD, OUTCOME = "entity_type", "entity_id", "period", "outcome"
-PATTERN, AMOUNT_RECOVERED = "pattern", "amount_recovered"
+PATTERN, AMOUNT_RECOVERED, PERIOD_FROM = "pattern", "amount_recovered", "period_from"
 
 # allowed values
 HOSPITAL, CLINIC, PHARMACY = "hospital", "clinic", "pharmacy"
@@ -65,7 +65,8 @@ class Col:
 
 SCHEMAS: dict[str, dict[str, Col]] = {
     PROVIDERS: {PROVIDER_ID: Col(STRING), PROVIDER_TYPE: Col(STRING), LEVEL: Col(NULLABLE_INT, nullable=True),
-                OWNERSHIP: Col(STRING), REGION: Col(STRING), BEDS: Col(INT), STAFF: Col(INT),
+                OWNERSHIP: Col(STRING), REGION: Col(STRING), BEDS: Col(NULLABLE_INT, nullable=True),
+                STAFF: Col(NULLABLE_INT, nullable=True),
                 CONTRACT_START: Col(DATE)},
     INSURED: {PERSON_ID: Col(STRING), SEX: Col(STRING), BIRTH_DATE: Col(DATE), SCHEME: Col(STRING),
               REGION: Col(STRING)},
@@ -82,7 +83,8 @@ SCHEMAS: dict[str, dict[str, Col]] = {
                   UNIT_PRICE: Col(NUMBER), AMOUNT: Col(NUMBER), SERVICE_DATE: Col(DATE)},
     LABELS: {ENTITY_TYPE: Col(STRING), ENTITY_ID: Col(STRING), PERIOD: Col(STRING), OUTCOME: Col(STRING),
              PATTERN: Col(STRING, nullable=True, optional=True),
-             AMOUNT_RECOVERED: Col(NUMBER, nullable=True, optional=True)},
+             AMOUNT_RECOVERED: Col(NUMBER, nullable=True, optional=True),
+             PERIOD_FROM: Col(STRING, nullable=True, optional=True)},  # first month the inspection reviewed
 }
 
 # the column(s) that identify a row, used to point at example rows in reports
@@ -123,14 +125,14 @@ def load_labels(path: str | Path) -> pd.DataFrame:
     if not file.is_file():
         what = "is not a file" if file.exists() else "does not exist"
         raise ContractViolation([Finding(LABELS, None, f"labels file {file} {what}", 0, 0)])
-    return _load_table(file, LABELS)
+    return _load_table(file, LABELS, allow_empty=True)  # no inspection outcomes yet is a valid export
 
 
-def _load_table(file: Path | None, table: str) -> pd.DataFrame:
+def _load_table(file: Path | None, table: str, allow_empty: bool = False) -> pd.DataFrame:
     if file is None:
         raise ContractViolation([Finding(table, None, f"table file present ({table}.csv or {table}.parquet)", 0, 0)])
     schema = SCHEMAS[table]
-    raw = read_table_file(file, table, schema.keys(), KEYS[table])
+    raw = read_table_file(file, table, schema.keys(), KEYS[table], allow_empty)
     missing = [name for name, col in schema.items() if name not in raw.columns and not col.optional]
     if missing:
         raise ContractViolation([Finding(table, name, "required column present", 0, len(raw))

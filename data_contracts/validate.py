@@ -108,12 +108,13 @@ def validate_tables(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None
     """
     started = time.perf_counter()
     today = today or datetime.date.today()
-    all_suites = {**suites.dataset_suites(today), **(suites.labels_suites() if labels is not None else {})}
+    with_span = labels is not None and t.PERIOD_FROM in labels.columns
+    all_suites = {**suites.dataset_suites(today), **(suites.labels_suites(with_span) if labels is not None else {})}
     context = gx_run.new_context()
     all_tables = {**tables, t.LABELS: labels} if labels is not None else dict(tables)
     report = ValidationReport(dataset="(in memory)", rows={name: len(frame) for name, frame in all_tables.items()})
     report.timings["setup"] = time.perf_counter() - started
-    for table, frames in _frames_by_table(tables, labels):
+    for table, frames in _frames_by_table(tables, labels, today.strftime("%Y-%m")):
         started = time.perf_counter()
         for name, source in frames:
             frame = source()
@@ -124,8 +125,8 @@ def validate_tables(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None
     return report
 
 
-def _frames_by_table(tables: dict[str, pd.DataFrame],
-                     labels: pd.DataFrame | None) -> Iterator[tuple[str, list[tuple[str, FrameSource]]]]:
+def _frames_by_table(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None,
+                     this_month: str) -> Iterator[tuple[str, list[tuple[str, FrameSource]]]]:
     """Each table with the frames its rules run on; derived frames are built only when needed."""
     links: dict[str, np.ndarray] = {}
 
@@ -147,4 +148,4 @@ def _frames_by_table(tables: dict[str, pd.DataFrame],
                           (check(t.CLAIM_ITEMS), lambda: d.items_checks(tables, claim_of_line()))]
     if labels is not None:
         yield t.LABELS, [(t.LABELS, lambda: labels),
-                         (check(t.LABELS), lambda: d.labels_checks(labels, tables))]
+                         (check(t.LABELS), lambda: d.labels_checks(labels, tables, this_month))]

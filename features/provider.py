@@ -78,12 +78,13 @@ def volume(h: History, ids: pd.Index) -> pd.DataFrame:
     fund = g["fund_paid"].sum().reindex(ids, fill_value=0.0)
     prev = h.claims[h.claims["month"].between(-3, -1)].groupby("provider_id")["fund_paid"].sum() / 3
     prov = h.providers.reindex(ids)
-    staff = prov["staff"].clip(lower=1)
+    staff = prov["staff"].astype("float64").fillna(0.0).clip(lower=1)  # unknown or 0 staff: per provider
+    beds = prov["beds"].astype("float64").fillna(0.0)
     n_claims = g.size().reindex(ids, fill_value=0)
     return pd.DataFrame({
         "n_claims": n_claims, "n_persons": g["person_id"].nunique().reindex(ids, fill_value=0),
         "fund_paid": fund, "fund_growth": np.log((fund + 100) / (prev.reindex(ids, fill_value=0.0) + 100)),
-        "fund_per_bed": _rate(fund, prov["beds"]), "fund_per_staff": fund / staff,
+        "fund_per_bed": _rate(fund, beds), "fund_per_staff": fund / staff,
         "claims_per_staff_day": n_claims / staff / h.days,
         "out_of_area_share": g["out_of_area"].mean().reindex(ids, fill_value=0.0),
     }, index=ids)

@@ -75,15 +75,39 @@ def validate(
 def _validate_or_exit(data: Path, labels: Path | None, report: Path | None) -> None:
     from data_contracts.validate import validate_dataset
 
+    _guard_inputs(data, report=report or _report_path(data))
     result = validate_dataset(data, labels_path=labels)
     _write_report(result, report, data)
     if not result.ok:
         raise typer.Exit(EXIT_CONTRACT)
 
 
+def _report_path(data: Path) -> Path:
+    return load_settings().reports_dir / f"validation_{data.resolve().name}.json"
+
+
+def _guard_inputs(data: Path, **outputs: Path | None) -> None:
+    """Refuse (before anything is written) outputs inside the input folder, the state folder too."""
+    from pipelines.io import refuse_inside_inputs
+
+    settings = load_settings()
+    where = {"fundguard's state folder (data_dir)": settings.data_dir, **outputs}
+    try:
+        refuse_inside_inputs({k: v for k, v in where.items() if v is not None}, [data])
+    except ValueError as exc:
+        raise Fault(str(exc)) from None
+
+
+def _default_labels(data: Path, labels: Path | None) -> Path | None:
+    """The labels file asked for, else DATA/labels.csv where there is one, else none."""
+    if labels is not None:
+        return labels
+    return data / "labels.csv" if (data / "labels.csv").is_file() else None
+
+
 def _write_report(result, report: Path | None, data: Path) -> None:
     """Print the contract report and write it as JSON (write aside, then rename)."""
-    report = report or load_settings().reports_dir / f"validation_{data.resolve().name}.json"
+    report = report or _report_path(data)
     report.parent.mkdir(parents=True, exist_ok=True)
     tmp = report.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n")
@@ -95,7 +119,9 @@ def _write_report(result, report: Path | None, data: Path) -> None:
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="dataset folder")],
-    labels: Annotated[Path, typer.Option(help="labels CSV (past inspection outcomes)")],
+    labels: Annotated[Optional[Path], typer.Option(help="labels CSV of past inspection outcomes (default: "
+                                                         "DATA/labels.csv if present; without labels the models "
+                                                         "learn from what is unusual)")] = None,
     until: Annotated[Optional[str], typer.Option(help="learn from periods up to this YYYY-MM "
                                                       "(default: all but the latest)")] = None,
 ) -> None:
@@ -107,9 +133,11 @@ def train(
     typer.echo(f"MLflow: {summary.tracking_uri}  (browse: mlflow ui --backend-store-uri {summary.tracking_uri})")
 
 
-def _train(data: Path, labels: Path, until: str | None):
+def _train(data: Path, labels: Path | None, until: str | None):
     from pipelines.train_flow import train_flow
 
+    _guard_inputs(data)
+    labels = _default_labels(data, labels)
     with _contract_exit(data, labels):
         try:
             return train_flow(data, labels, load_settings(), until)
@@ -150,7 +178,7 @@ def score(
     data: Annotated[Path, typer.Option(help="dataset folder")],
     period: Annotated[Optional[str], typer.Option(help="YYYY-MM to score (default: the latest in the data)")] = None,
     out: Annotated[Optional[Path], typer.Option(help="folder for the outputs; each period gets its own sub-folder "
-                                                     "(default: the scores_dir setting, data/scores)")] = None,
+                                                     "(default: the scores_dir setting)")] = None,
     labels: Annotated[Optional[Path], typer.Option(help="labels CSV (default: DATA/labels.csv if present)")] = None,
     top: Annotated[Optional[int], typer.Option(help="capacity: keep the top N of each list")] = None,
     region: Annotated[Optional[list[str]], typer.Option(help="only these regions (repeatable)")] = None,
@@ -167,6 +195,8 @@ def score(
         raise typer.BadParameter("lang must be en or zh", param_hint="--lang")
     request = ScoreRequest(period, top, tuple(region or ()), tuple(provider_type or ()), skip_inspected_months, lang)
     settings = load_settings()
+    _guard_inputs(data, **{"the inspection lists (--out)": out or settings.scores_dir})
+    labels = _default_labels(data, labels)
     with _contract_exit(data, labels):
         try:
             target = score_flow(data, out or settings.scores_dir, settings, request, labels)
@@ -303,24 +333,54 @@ def serve(
     uvicorn.run(create_app(config), host=host, port=port, log_level="info")
 
 
+def _log_path() -> Path:
+    """The run's log file (in the data folder of the settings; a temporary folder if unreadable)."""
+    import tempfile
+    import warnings
+
+    from pipelines.logs import log_file
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return log_file(load_settings().data_dir).resolve()
+    except Exception:  # settings that do not load are reported by the command itself
+        return Path(tempfile.gettempdir()) / "fundguard" / "fundguard.log"
+
+
+def _fail(message: str, exc: BaseException, log: Path) -> None:
+    from pipelines.logs import record_failure
+
+    record_failure(log, exc)
+    typer.echo(f"error: {message}\n(details, with the traceback: {log})", err=True)
+    sys.exit(EXIT_FAULT)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point with the contract's exit codes (click's own usage errors would be 2)."""
+    """Console entry point with the contract's exit codes (click's own usage errors would be 2).
+    No traceback reaches the screen: it goes to the log file the message names."""
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network: no telemetry
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     # the temporary local Prefect API can take long to start on a busy machine (default 20 s)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    import prefect  # noqa: F401  (sets up Prefect's logging, which route_logs then adjusts)
+
+    from pipelines.logs import route_logs
+
+    log = _log_path()
     try:
+        route_logs(log)
         code = app(args=argv, standalone_mode=False)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except typer.Abort:
         sys.exit(130)
     except (Fault, OSError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_FAULT)
+        _fail(str(exc), exc, log)
     except Exception as exc:
-        if not (hasattr(exc, "show") and hasattr(exc, "exit_code")):  # not a click usage error
-            raise
-        exc.show()
-        sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+        if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a click usage error
+            exc.show()
+            sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
+        _fail(f"an unexpected {type(exc).__name__}: {str(exc)[:300]}. Nothing was changed; please report this "
+              f"with the log file", exc, log)
     sys.exit(code if isinstance(code, int) else 0)

@@ -57,3 +57,20 @@ def synthetic_truth(data: Path) -> tuple[pd.DataFrame | None, str | None]:
     manifest = Path(data) / "manifest.json"
     never = pd.read_json(manifest, typ="series").get("never_labelled_pattern") if manifest.is_file() else None
     return truth, never
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path` is `folder` or lies inside it (after resolving links)."""
+    path, folder = Path(path).resolve(), Path(folder).resolve()
+    return path == folder or folder in path.parents
+
+
+def refuse_inside_inputs(outputs: dict[str, Path], inputs: list[Path]) -> None:
+    """ValueError naming the output and the setting to change when any output location lies
+    inside an input folder: fundguard never writes into the data it reads."""
+    for what, path in outputs.items():
+        for folder in inputs:
+            if path is not None and folder is not None and inside(path, folder):
+                raise ValueError(f"{what} ({path}) would be written inside the input folder {folder}; "
+                                 f"fundguard never writes into the data it reads: point it elsewhere "
+                                 f"(FUNDGUARD_DATA_DIR, FUNDGUARD_SCORES_DIR, --out or --report)")

@@ -50,7 +50,6 @@ def write(target: Path, scored: ScoredPeriod, manifest: dict) -> Path:
 def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest, labels: Path | None = None) -> Path:
     log = get_run_logger()
     m = settings.model
-    labels = labels or (data / "labels.csv" if (data / "labels.csv").is_file() else None)
     tables, label_table = load_inputs(data, labels)
     label_table, _ = with_outcomes(label_table, outcomes_url(settings), dataset_key(data))
     check_contract(tables, label_table)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.training import TrainConfig
 
@@ -56,14 +56,23 @@ class ServeSettings(BaseModel):
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    data_dir: Path = Path("data")
-    reports_dir: Path = Path("data/reports")
-    mlflow_tracking_uri: str | None = None  # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
-    scores_dir: Path = Path("data/scores")  # where `score` writes and `serve` reads
+    data_dir: Path = Path("fundguard-data")  # fundguard's own state: MLflow store, outcomes, logs
+    reports_dir: Path = Path()               # validation reports (default: data_dir/reports)
+    mlflow_tracking_uri: str | None = None   # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
+    scores_dir: Path = Path()                # where `score` writes and `serve` reads (default: data_dir/scores)
     outcomes_url: str | None = None         # None: SQLite file data_dir/outcomes.db; any SQLAlchemy URL
     serve: ServeSettings = ServeSettings()
     generator: GeneratorSettings = GeneratorSettings()
     model: ModelSettings = ModelSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _inside_data_dir(cls, raw: Any) -> Any:
+        """reports_dir and scores_dir default to folders of data_dir (wherever that is set)."""
+        if isinstance(raw, dict):
+            data_dir = Path(raw.get("data_dir") or "fundguard-data")
+            raw = {"reports_dir": data_dir / "reports", "scores_dir": data_dir / "scores", **raw}
+        return raw
 
 
 def train_configs(model: ModelSettings) -> dict[str, TrainConfig]:
