@@ -74,6 +74,7 @@ def table_file(folder: Path, name: str) -> Path:
 
 
 def read_table(folder: Path, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """One table of the dataset (only `columns`), ids read as text."""
     path = table_file(folder, name)
     if path.suffix == ".parquet":
         return pd.read_parquet(path, columns=columns)
@@ -124,7 +125,7 @@ def make_workdir(dataset: Path, parent: Path | None) -> Path:
     for name in TABLES:
         source = table_file(dataset, name).resolve()
         (data / source.name).symlink_to(source)
-    for sub in ("reports", "scores", "logs"):
+    for sub in ("reports", "scores", "contest_logs"):
         (work / sub).mkdir()
     return work
 
@@ -140,7 +141,7 @@ def fundguard_env(work: Path) -> dict[str, str]:
 
 
 def run_fundguard(command: str, step: str, args: list[str], work: Path, timeout: int) -> Run:
-    """Run one fundguard command in the work folder; its output goes to logs/<step>.log as well."""
+    """Run one fundguard command in the work folder; its output goes to contest_logs/<step>.log as well."""
     run = Run(step, args)
     started = time.perf_counter()
     print(f"[contest] fundguard {step} ...", flush=True)
@@ -151,7 +152,7 @@ def run_fundguard(command: str, step: str, args: list[str], work: Path, timeout:
     except subprocess.TimeoutExpired as exc:
         run.code, run.output = None, f"{exc.output or ''}\n[contest] timed out after {timeout} s"
     run.seconds = time.perf_counter() - started
-    (work / "logs" / f"{step}.log").write_text(run.output)
+    (work / "contest_logs" / f"{step}.log").write_text(run.output)
     print(f"[contest] fundguard {step}: exit {run.code} in {run.seconds:.0f} s", flush=True)
     return run
 
@@ -208,6 +209,7 @@ FEATURES = ["claims", "persons", "fund", "total", "mean_cost", "median_cost", "m
 
 
 def last_12_months(period: str) -> list[str]:
+    """`period` and the 11 months before it, as YYYY-MM."""
     end = pd.Period(period, freq="M")
     return [str(end - i) for i in range(12)]
 
@@ -225,7 +227,7 @@ def aggregates(claims: pd.DataFrame, period: str, providers: pd.Index) -> pd.Dat
         "lines_per_claim": g["n_lines"].mean()})
     settings = pd.crosstab(c["provider_id"].astype(str), c["setting"])
     for setting in ("inpatient", "outpatient", "pharmacy"):
-        feats[setting] = settings[setting] if setting in settings else 0
+        feats[setting] = settings.get(setting, 0)
     feats["fund_per_person"] = feats["fund"] / feats["persons"]
     return feats.reindex(providers)[FEATURES].fillna(0.0)
 
@@ -284,6 +286,7 @@ def ranked(scores: pd.Series, entities: pd.Index, seed: int) -> pd.Index:
 
 
 def precision_at(order: pd.Index, y: pd.Series, k: int) -> float:
+    """Share of frauds among the first k of `order`."""
     return float(y.reindex(order[:k]).mean()) if k > 0 else math.nan
 
 
@@ -299,6 +302,7 @@ def auc(scores: pd.Series, y: pd.Series) -> float:
 
 
 def withhold_metrics(scores: pd.Series, held_y: pd.Series, k: int, seed: int) -> dict:
+    """P@k and ROC-AUC on the held-out providers only."""
     order = ranked(scores, held_y.index, seed)
     return {f"P@{k}": precision_at(order, held_y, k), "ROC-AUC": auc(scores, held_y)}
 
@@ -340,6 +344,7 @@ class Setup:
 
 
 def prepare(args, labels: pd.DataFrame, truth: pd.DataFrame | None, claims: pd.DataFrame) -> Setup:
+    """Choose the mode, split the labels (withhold mode) and fix k."""
     mode = choose_mode(args.mode, labels, claims)
     if mode == "withhold":
         train, held = split_labels(labels, args.withhold, args.seed)
@@ -379,7 +384,7 @@ def report(dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run]
            flist: pd.DataFrame | None, untouched: bool) -> None:
     """Print the exit codes, the figures and, for failed runs, the tail of fundguard's output."""
     print(f"\n== contest on {dataset} ({setup.mode} mode), scored month {period} ==")
-    print(f"work folder: {work}  (logs in {work / 'logs'})")
+    print(f"work folder: {work}  (our logs of each step in {work / 'contest_logs'})")
     for note in setup.notes:
         print(note)
     listed = "no provider list" if flist is None else f"{len(flist)} providers listed by fundguard"
@@ -394,6 +399,7 @@ def report(dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run]
 
 def write_json(path: Path, dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run],
                table: pd.DataFrame, untouched: bool) -> None:
+    """The figures, exit codes and setup as JSON, for scripts."""
     figures = {m: {c: (None if pd.isna(v) else float(v)) for c, v in row.items()} for m, row in table.iterrows()}
     doc = {"dataset": str(dataset), "mode": setup.mode, "work": str(work), "period": period, "k": setup.k,
            "notes": setup.notes, "dataset_untouched": untouched,
@@ -403,6 +409,7 @@ def write_json(path: Path, dataset: Path, work: Path, setup: Setup, period: str,
 
 
 def main(argv=None) -> int:
+    """Read the dataset, run fundguard in a fresh work folder, measure everyone, report."""
     args = parse_args(argv)
     dataset = args.dataset.resolve()
     before = dataset_snapshot(dataset)

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from region_world import CHRONIC_DX, INPATIENT, OUTPATIENT_DX, AGE_TAG_WEIGHTS
+from region_world import AGE_TAG_WEIGHTS, CHRONIC_DX, INPATIENT, OUTPATIENT_DX
 
 LINE_COLUMNS = ["cid", "item", "qty", "day", "price_mult", "price_override"]
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
 from region_care import daily_lines, doctor_of, fixed_lines, settle_times
 
 SCHEMES = ("price_markup", "cadence_phantoms", "line_padding", "idle_stays", "pharmacy_swap", "drg_upcoding")
@@ -85,6 +84,7 @@ def touched(rng, region: Region, case: Case, setting: str, share: float) -> np.n
 
 
 def mark(region: Region, cids: np.ndarray, scheme: str) -> None:
+    """Record that the claims `cids` belong to `scheme`."""
     region.claims.loc[region.claims["cid"].isin(cids), "scheme"] = scheme
 
 
@@ -188,6 +188,7 @@ def idle_stays(rng, region: Region, case: Case) -> None:
 
 
 def idle_lines(rng, claims: pd.DataFrame) -> pd.DataFrame:
+    """Bed, level-II nursing and a vitamin pill every day, one blood count."""
     cids, n_days = claims["cid"].to_numpy(), np.maximum(claims["los"].to_numpy(), 1)
     return pd.concat([daily_lines(cids, n_days, "S010"), daily_lines(cids, n_days, "S011"),
                       daily_lines(cids, n_days, "D047"), fixed_lines(cids, "S030")], ignore_index=True)

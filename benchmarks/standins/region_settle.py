@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
 from common import cents
 from region_world import COUNTY, SERVICE_PRICE_FACTOR
 

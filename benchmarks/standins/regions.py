@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 import region_care as care
 import region_fraud as fraud
 import region_labels as inspections

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from common import Stopwatch, cents, write_sidecars, write_tables
 
 YEAR = 2009
