@@ -113,8 +113,12 @@ class Run:
     seconds: float = 0.0
     output: str = ""
 
-    def tail(self, lines: int = 25) -> str:
-        return "\n".join(self.output.rstrip().splitlines()[-lines:])
+    def tail(self, lines: int = 15) -> str:
+        """fundguard's own error lines (if any), then the last `lines` lines of its output."""
+        text = self.output.rstrip().splitlines()
+        said = [t for t in text if t.lower().startswith("error")][-3:]
+        head = ["fundguard said: " + t for t in said] + (["..."] if said else [])
+        return "\n".join(head + text[-lines:])
 
 
 def make_workdir(dataset: Path, parent: Path | None) -> Path:
