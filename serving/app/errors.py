@@ -13,12 +13,12 @@ from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from serving.app.deps import state
-from serving.app.service import jsonable, safe_next
+from serving.app.service import clean_text, jsonable, safe_next
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):
     if request.url.path.startswith("/api") or exc.status_code not in (401, 403, 404):
-        return JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+        return JSONResponse({"detail": jsonable(exc.detail)}, exc.status_code, headers=exc.headers)
     if exc.status_code == 401:
         back = str(request.url.path).removesuffix("/disposition")  # a form post resumes on its case page
         return RedirectResponse(f"/login?{urlencode({'next': safe_next(back)})}", 303)
@@ -48,8 +48,11 @@ async def gone(request: Request, exc: FileNotFoundError):
 
 
 async def invalid(request: Request, exc: RequestValidationError):
+    """422 naming the fields; what was sent is echoed cleaned (a lone surrogate in the input, which
+    UTF-8 cannot carry, would otherwise turn the answer into a 500)."""
     problems = [f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()]
-    return JSONResponse({"detail": "malformed request: " + "; ".join(problems), "errors": jsonable(exc.errors())}, 422)
+    return JSONResponse({"detail": clean_text("malformed request: " + "; ".join(problems)),
+                         "errors": jsonable(exc.errors())}, 422)
 
 
 def install(app: FastAPI) -> None:

@@ -10,8 +10,7 @@ from fastapi import APIRouter, Form, Query, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from serving.app import charts
-from serving.app.api import EXPORT_ROWS
+from serving.app import api, charts
 from serving.app.deps import (
     COOKIE,
     SORTS,
@@ -97,7 +96,7 @@ def list_page(period: PeriodPath, entity_type: Entity, s: State, user: Viewer, f
     return page(s, "list.html.j2", user, period=period, entity=entity_type, periods=s.scores.periods(),
                 rows=records(rows), total=len(table), page=page_no, pages=max(1, math.ceil(len(table) / size)),
                 filters=f, query=query, choices=choices(s, period, entity_type), statuses=STATUSES, sorts=SORTS,
-                export_rows=EXPORT_ROWS, link=lambda **kw: "?" + urlencode({**query, **kw}),
+                export_rows=api.EXPORT_ROWS, link=lambda **kw: "?" + urlencode({**query, **kw}),
                 export=lambda fmt: f"/api/periods/{period}/{entity_type}/export?" + urlencode({**query, "format": fmt}))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Literal
 
 import pandas as pd
@@ -14,13 +15,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from serving.app.deps import AppState, Filters
 from serving.store.outcomes import User
 
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+AMOUNT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")  # ASCII digits, thousands by 3
+
 
 class Disposition(BaseModel):
     """What a reviewer records after the inspection."""
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     outcome: Literal["fraud", "violation", "clean", "withdrawn"]
     pattern: str | None = Field(None, max_length=64, description="the violation found, e.g. upcoding")
-    amount_recovered: float | None = Field(None, ge=0, le=1e12, description="yuan recovered (>= 0)")
+    # strict: JSON true is not 1 yuan and the string "12" is not a number (a client sending either is wrong)
+    amount_recovered: float | None = Field(None, ge=0, le=1e12, strict=True, description="yuan recovered (>= 0)")
     note: str | None = Field(None, max_length=4000)
 
     @field_validator("amount_recovered")
@@ -35,6 +40,8 @@ class Disposition(BaseModel):
     def _printable(cls, value):
         if value is not None and any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
             raise ValueError("control characters are not allowed")
+        if value is not None and LONE_SURROGATE.search(value):
+            raise ValueError("not valid Unicode (a lone surrogate such as \\ud800)")
         return value or None
 
     def check(self) -> Disposition:
@@ -105,13 +112,21 @@ def dispose(s: AppState, user: User, period: str, entity: str, entity_id: str, b
 
 
 def parse_amount(text: str) -> float | None:
-    text = text.strip().replace(",", "")
+    """The form's amount in yuan: `1234.5` or `1,234.50` (commas only as thousands separators,
+    so a mistyped `1,2,3` is refused rather than read as 123)."""
+    text = text.strip()
     if not text:
         return None
-    try:
-        return float(text)
-    except ValueError:
-        raise ValueError(f"amount recovered must be a number of yuan, got {text[:20]!r}") from None
+    if not AMOUNT.fullmatch(text):
+        raise ValueError(f"amount_recovered: must be a number of yuan such as 1234.5 or 1,234.50, "
+                         f"got {clean_text(text[:20])!r}")
+    return float(text.replace(",", ""))
+
+
+def clean_text(value: str) -> str:
+    """`value` with lone surrogates (which no UTF-8 answer can carry) replaced by U+FFFD."""
+    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if LONE_SURROGATE.search(value) \
+        else value
 
 
 def message(exc: Exception) -> str:
@@ -139,4 +154,6 @@ def jsonable(value):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
+    if isinstance(value, str):
+        return clean_text(value)
     return value if value is None or isinstance(value, (str, int, float, bool)) else str(value)
