@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from data_contracts.vocabulary import PERIOD_REGEX
 from serving.app.deps import Auditor, Entity, EntityId, ListFilters, PeriodPath, Reviewer, State, Supervisor, Viewer
 from serving.app.service import Disposition, case_view, dispose, entity_row, listing, records
-from serving.store.workbook import workbook_bytes
+from serving.store.workbook import excel_safe, workbook_bytes
 
 EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -55,7 +55,7 @@ def api_export(period: PeriodPath, entity_type: Entity, s: State, user: Supervis
     name = f"fundguard_{period}_{entity_type}s"
     extra = {"X-Rows-Omitted": str(omitted)}  # beyond EXPORT_ROWS; the full ranking is in the Parquet file
     if format == "csv":
-        body = table.to_csv(index=False, lineterminator="\n").encode("utf-8-sig")  # BOM: Excel reads 中文
+        body = excel_safe(table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")  # BOM: Excel reads 中文
         return Response(body, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **extra})
     return Response(workbook_bytes({entity_type: table}), media_type=XLSX,

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 from data_contracts.atomic import written_aside
 from data_contracts.vocabulary import is_period, shift
 from serving.scoring.ranking import GRADE_RULE
-from serving.store.workbook import workbook_bytes
+from serving.store.workbook import excel_safe, workbook_bytes
 
 WORKBOOK_ROWS = 5000  # per sheet: the supervisor's list; full rankings stay in the CSV and Parquet files
 
@@ -38,7 +38,7 @@ def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, 
     with written_aside(target) as tmp:
         for entity, table in lists.items():
             name = f"{entity}s"
-            table.to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")
+            excel_safe(table).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")  # opened in Excel
             table.to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "inspection_list.xlsx").write_bytes(workbook_bytes({e: t.head(WORKBOOK_ROWS) for e, t in lists.items()}))
         for key, case in cases.items():

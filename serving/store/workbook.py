@@ -1,5 +1,6 @@
 """The Excel workbook of inspection lists: formatted, one sheet per entity type, same bytes for
-the same list (fixed zip dates and core properties)."""
+the same list (fixed zip dates and core properties); and `excel_safe`, which every spreadsheet
+fundguard writes (this workbook, the month's CSV files, the app's exports) passes through."""
 
 from __future__ import annotations
 
@@ -7,19 +8,44 @@ import io
 import re
 import zipfile
 
+import numpy as np
 import pandas as pd
 
 FIXED_ZIP_DATE = (2000, 1, 1, 0, 0, 0)
 SHEET_NAMES = {"provider": "providers 机构", "person": "persons 人员"}
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what Excel, LibreOffice and Sheets read as a formula
+
+
+def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame` with every text cell that a spreadsheet would run as a formula (beginning with =, +,
+    -, @, tab or CR) turned into plain text by a leading single quote: provider names, regions and
+    notes come from the agency's export and a reviewer's typing, and `=HYPERLINK(...)` in a region
+    must not become a live link (or worse) in a supervisor's Excel. Only text cells change:
+    numbers, negative ones included, stay numbers. The frame passed in is left as it was."""
+    out = frame
+    for column in frame.columns:
+        dtype = frame[column].dtype
+        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
+                or isinstance(dtype, pd.CategoricalDtype)):
+            continue
+        values = frame[column].astype(object).to_numpy()
+        risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_START) for v in values), bool, len(values))
+        if risky.any():
+            values = values.copy()
+            values[risky] = ["'" + v for v in values[risky]]
+            out = frame.copy() if out is frame else out
+            out[column] = pd.Series(values, index=frame.index, dtype=object)
+    return out
 
 
 def workbook_bytes(lists: dict[str, pd.DataFrame]) -> bytes:
-    """A formatted workbook, one sheet per entity type: header, filters, frozen panes, widths."""
+    """A formatted workbook, one sheet per entity type: header, filters, frozen panes, widths;
+    text cells made `excel_safe` (no cell of it is a formula)."""
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
         for entity, table in lists.items():
             sheet = SHEET_NAMES.get(entity, entity)
-            table.to_excel(writer, sheet_name=sheet, index=False)
+            excel_safe(table).to_excel(writer, sheet_name=sheet, index=False)
             _format_sheet(writer.sheets[sheet], table)
     return _stable_zip(buffer.getvalue())
 
