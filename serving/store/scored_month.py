@@ -1,26 +1,38 @@
 """The scored-month folder: writing it (lists as CSV, Parquet and Excel, case files, report,
 manifest) and reading it back (the web app), its layout defined once here.
 
-Everything goes into a temporary sibling folder first and replaces the period's folder only when
-complete, so a failed run leaves the previous outputs as they were. Identical inputs and models
-give identical bytes (no wall-clock times, fixed zip entry dates in the workbook).
+Each run writes a new version folder, `<out>/.versions/<YYYY-MM>.<id>/`, and then points the
+month's name, `<out>/<YYYY-MM>`, at it: a symbolic link replaced in one atomic step (a temporary
+link renamed over the old one), so a reader sees the old month or the new one, never a missing or
+half-written one, even when the run is killed at any moment. The next write of that month removes
+what a killed run left behind (unfinished versions, temporary links) and versions older than the
+one it replaces (the one just replaced is kept until then, for readers still on it). A month
+written before versions existed is a plain folder: the next write moves it into `.versions` and
+links its name (that first switch is two renames). Identical inputs and models give identical
+bytes (no wall-clock times, fixed zip entry dates in the workbook).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pyarrow.parquet as pq
 
-from data_contracts.atomic import written_aside
 from data_contracts.vocabulary import is_period, shift
 from serving.scoring.ranking import GRADE_RULE
 from serving.store.workbook import excel_safe, workbook_bytes
 
 WORKBOOK_ROWS = 5000  # per sheet: the supervisor's list; full rankings stay in the CSV and Parquet files
+VERSIONS = ".versions"
+STALE_PARTIAL_SECONDS = 24 * 3600  # an unfinished version this old is a leftover even if its pid was reused
 
 
 def month_manifest(period: str, data: str, models: dict[str, str], stamps: dict[str, str], request: dict,
@@ -34,21 +46,90 @@ def month_manifest(period: str, data: str, models: dict[str, str], stamps: dict[
 
 def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
                  manifest: dict) -> Path:
-    """Write every output of one period into `target` (replaced whole, atomically)."""
-    with written_aside(target) as tmp:
-        for entity, table in lists.items():
-            name = f"{entity}s"
-            excel_safe(table).to_csv(tmp / f"{name}.csv", index=False, lineterminator="\n")  # opened in Excel
-            table.to_parquet(tmp / f"{name}.parquet", index=False)
-        (tmp / "inspection_list.xlsx").write_bytes(workbook_bytes({e: t.head(WORKBOOK_ROWS) for e, t in lists.items()}))
-        for key, case in cases.items():
-            path = tmp / "cases" / f"{key}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(case, ensure_ascii=False, indent=1, sort_keys=True, default=str))
-        (tmp / "report.html").write_text(report_html, encoding="utf-8")
-        (tmp / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
-                                                      default=str) + "\n")
+    """Write every output of one period and make `target` name it, in one atomic switch (see the
+    module's docstring); a failure leaves `target` as it was. Returns `target`."""
+    target = Path(target)
+    versions = target.parent / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    clean_leftovers(target)
+    version = versions / f"{target.name}.{uuid.uuid4().hex[:12]}"
+    partial = version.with_name(f"{version.name}.partial-{os.getpid()}")
+    partial.mkdir()
+    try:
+        _fill(partial, lists, cases, report_html, manifest)
+        partial.rename(version)
+        _point(target, version)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
     return target
+
+
+def _fill(folder: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
+          manifest: dict) -> None:
+    for entity, table in lists.items():
+        name = f"{entity}s"
+        excel_safe(table).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")  # opened in Excel
+        table.to_parquet(folder / f"{name}.parquet", index=False)
+    (folder / "inspection_list.xlsx").write_bytes(workbook_bytes({e: t.head(WORKBOOK_ROWS) for e, t in lists.items()}))
+    for key, case in cases.items():
+        path = folder / "cases" / f"{key}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(case, ensure_ascii=False, indent=1, sort_keys=True, default=str))
+    (folder / "report.html").write_text(report_html, encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
+                                                     default=str) + "\n")
+
+
+def _point(target: Path, version: Path) -> None:
+    """Make `target` a link to `version` with one rename of a temporary link over it (relative,
+    so the scores folder can be moved or mounted elsewhere)."""
+    link = target.with_name(f".{target.name}.link-{uuid.uuid4().hex[:8]}")
+    os.symlink(os.path.relpath(version, target.parent), link)
+    try:
+        if target.is_dir() and not target.is_symlink():  # written before versions: becomes an old version
+            target.rename(version.with_name(f"{target.name}.{uuid.uuid4().hex[:12]}"))
+        os.replace(link, target)
+    finally:
+        if link.is_symlink():
+            link.unlink()
+
+
+def clean_leftovers(target: Path) -> list[Path]:
+    """Remove what earlier writes of `target` left: versions it no longer names (unfinished ones
+    only once their process is gone), temporary links, and the temporary folders of the older
+    two-rename writer. Returns what was removed."""
+    target = Path(target)
+    current = target.resolve() if target.is_symlink() else None
+    version = re.compile(re.escape(target.name) + r"\.[0-9a-f]{12}(?:\.partial-(\d+))?")
+    removed = []
+    versions = target.parent / VERSIONS
+    for entry in sorted(versions.iterdir()) if versions.is_dir() else []:
+        found = version.fullmatch(entry.name)
+        if found is None or entry.resolve() == current:
+            continue
+        if found.group(1) and _running(int(found.group(1))) and time.time() - entry.stat().st_mtime < STALE_PARTIAL_SECONDS:
+            continue  # another run of this month is writing it now
+        removed.append(entry)
+    aside = re.compile(r"\." + re.escape(target.name) + r"\.(?:tmp|old|link)-[0-9a-f]{8}")
+    removed += [e for e in sorted(target.parent.iterdir()) if aside.fullmatch(e.name)]
+    for entry in removed:
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+    return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # this process is writing only the version it is about to create
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
@@ -57,6 +138,9 @@ CACHED_TABLES = 8  # lists kept in memory (a city's person list is ~130k rows)
 
 
 class ScoreStore:
+    """The scored months under `root`, read-only: plain month folders (written before versions)
+    and month links to version folders alike."""
+
     def __init__(self, root: Path):
         self.root = Path(root)
         self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
@@ -67,15 +151,16 @@ class ScoreStore:
         if not self.root.is_dir():
             return []
         found = [p.name for p in self.root.iterdir()
-                 if p.is_dir() and self.has(p.name)]
+                 if not p.name.startswith(".") and p.is_dir() and self.has(p.name)]
         return sorted(found, reverse=True)
 
     def has(self, period: str) -> bool:
         return is_period(period) and all((self.root / period / f).is_file() for f in FILES.values())
 
     def table(self, period: str, entity: str) -> pd.DataFrame:
-        """The full ranked list of one entity type (as written; cached until the file changes)."""
-        file = self.root / period / FILES[entity]
+        """The full ranked list of one entity type (as written; cached until the file changes, or
+        the month's link names another version)."""
+        file = (self.root / period / FILES[entity]).resolve()
         stamp = file.stat().st_mtime_ns
         with self._lock:
             hit = self._cache.get(file)

@@ -13,8 +13,13 @@ from serving.store.outcomes import OutcomeStore
 from testkit import bearer
 
 
+def months(scores_dir) -> list[str]:
+    """The scored months (links to version folders; `.versions` holds the versions)."""
+    return sorted(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
+
+
 def latest(scores_dir) -> str:
-    return sorted(p.name for p in scores_dir.iterdir())[-1]
+    return months(scores_dir)[-1]
 
 
 def test_list_pages_through_the_written_ranking(client, tokens, scores_dir):
@@ -78,7 +83,7 @@ def test_case_has_reasons_charts_data_and_claims(client, tokens, scores_dir):
     got = client.get(f"/api/cases/{period}/provider/{top}", headers=bearer(tokens["reviewer"])).json()
     assert got["row"]["reasons"] == written["reasons"].iloc[0]
     assert got["case"]["contributions"] and got["case"]["claims"]
-    assert [h["period"] for h in got["risk_history"]] == sorted(p.name for p in scores_dir.iterdir())
+    assert [h["period"] for h in got["risk_history"]] == months(scores_dir)
     page = client.get(f"/periods/{period}/provider/{top}", headers=bearer(tokens["reviewer"]))
     assert page.status_code == 200
     for part in ('id="waterfall"', 'id="peers"', 'id="timeline"', 'id="claims"', "<svg", 'id="dispose"'):
