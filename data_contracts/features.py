@@ -61,7 +61,8 @@ UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {  # unit -> (minimu
     **{unit: _AMOUNT for unit in (
         "claims", "visits", "stays", "purchases", "admissions", "persons", "providers", "pharmacies",
         "districts", "lines", "packs", "days", "years", "yuan", "yuan/bed", "yuan/person", "claims/day",
-        "packs/day")},
+        "packs/day", "months", "doctors", "diagnoses", "evidence")},
+    "severity": (0.0, 3.0),
 }
 NUMERIC_DTYPES = [*(f"{kind}{bits}" for kind in ("int", "uint", "Int", "UInt") for bits in (8, 16, 32, 64)),
                   "float32", "float64", "Float32", "Float64"]

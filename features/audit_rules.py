@@ -226,6 +226,19 @@ def evaluate_rules(claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFr
     return hits.sort_values(["rule_id", "claim_id", "line_no"], ignore_index=True)
 
 
+SEVERITY_WEIGHT = {1: 0.25, 2: 1.0, 3: 4.0}  # a near-certain violation outweighs many hints
+
+
+def rule_evidence(claims_per_rule: dict[str, np.ndarray], rules: list[Rule]) -> np.ndarray:
+    """Severity-weighted evidence of rule hits: sum over rules of weight(severity) × log(1 + hit
+    claims). A log, so that the hundredth hit of one rule adds little; a weight, so that one
+    severity-3 hit (an item for the other sex) outweighs a handful of severity-1 hints."""
+    total = np.zeros(len(next(iter(claims_per_rule.values()))) if claims_per_rule else 0)
+    for rule in rules:
+        total = total + SEVERITY_WEIGHT.get(rule.severity, 1.0) * np.log1p(claims_per_rule[rule.id])
+    return total
+
+
 def per_100(counts: np.ndarray, n: np.ndarray) -> np.ndarray:
     """counts per 100 of n, multiplied before dividing so that counts == n gives exactly 100
     (counts / (n / 100) gives 100.00000000000001 for some n), and never above 100."""
@@ -260,4 +273,7 @@ def rule_counts(hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame,
         columns[rule.rate_column] = per_100(counts, n)
     columns["rule_hits_total"] = total.to_numpy(dtype=np.int64)
     columns["rule_hit_rate"] = per_100(columns["rule_hits_total"], n)
+    columns["rule_evidence"] = rule_evidence({r.id: per_rule[r.id].to_numpy(dtype=float) for r in rules}, rules)
+    columns["rule_severity_max"] = np.max([np.where(per_rule[r.id].to_numpy() > 0, r.severity, 0) for r in rules]
+                                          + [np.zeros(len(n))], axis=0).astype(float)
     return pd.DataFrame(columns, index=n_claims.index.rename(key))

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from data_contracts.vocabulary import ENTITIES, check_entity
-from features import network, person, provider
+from features import network, person, provider, windows
 from features.audit_rules import evaluate_rules, load_rules, rule_counts
 from features.dictionary import feature_units
 from features.history import History, cut_history, entity_shard
@@ -62,7 +62,7 @@ def _provider_table(h: History, counts: pd.DataFrame, n_shards: int, map_fn: Map
     ids = raw.index
     groups = peer_groups(h.providers, ids, min_peer_group)
     raw = pd.concat([raw, network.sharing(h, ids), network.item_mix_distance(h, ids, groups),
-                     counts.reindex(ids, fill_value=0.0)], axis=1).astype(float)
+                     windows.provider_windows(h, ids), counts.reindex(ids, fill_value=0.0)], axis=1).astype(float)
     table = pd.concat([raw, peer_relative(raw, groups)], axis=1)
     keys = pd.DataFrame({ENTITY_ID: ids, PERIOD: h.period, PEER_GROUP: groups.to_numpy()}, index=ids)
     return pd.concat([keys, table], axis=1).reset_index(drop=True), peer_medians(raw, groups)
@@ -74,7 +74,8 @@ def _person_table(h: History, counts: pd.DataFrame, risky: pd.Index, n_shards: i
         return person.person_measures(shard, risky)
 
     raw = _run_shards(measure, split_history(h, "person", n_shards), map_fn)
-    raw = pd.concat([raw, counts.reindex(raw.index, fill_value=0.0)], axis=1).astype(float)
+    raw = pd.concat([raw, windows.person_windows(h, raw.index), counts.reindex(raw.index, fill_value=0.0)],
+                    axis=1).astype(float)
     keys = pd.DataFrame({ENTITY_ID: raw.index, PERIOD: h.period}, index=raw.index)
     return pd.concat([keys, raw], axis=1).reset_index(drop=True)
 

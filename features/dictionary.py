@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 
 from data_contracts.vocabulary import ENTITIES, check_entity
-from features import network, person, provider
+from features import network, person, provider, windows
 from features.audit_rules import load_rules
 from features.schema import Measure, base_name, peer_measures
 
@@ -28,6 +28,10 @@ def rule_measures(rules_path=None) -> list[Measure]:
     out.append(Measure("rule_hits_total", "claims breaking any audit rule", "违反任一审核规则的结算笔数", "claims"))
     out.append(Measure("rule_hit_rate", "claims breaking any audit rule per 100 claims",
                        "每百笔结算违反审核规则笔数", "per 100 claims"))
+    out.append(Measure("rule_evidence", "weight of audit-rule evidence (severity-weighted hits)",
+                       "审核规则命中证据强度(按严重程度加权)", "evidence"))
+    out.append(Measure("rule_severity_max", "most serious audit rule broken (severity 1-3)", "违反规则的最高严重程度",
+                       "severity"))
     return out
 
 
@@ -35,8 +39,8 @@ def measures(entity: str, rules_path=None) -> list[Measure]:
     """Every feature of `entity` in the order of the feature table."""
     rules = rule_measures(rules_path)
     if entity == "person":
-        return person.MEASURES + rules
-    base = provider.MEASURES + network.MEASURES + rules
+        return person.MEASURES + windows.PERSON_MEASURES + rules
+    base = provider.MEASURES + network.MEASURES + windows.PROVIDER_MEASURES + rules
     return base + [m for b in base for m in peer_measures(b)]
 
 

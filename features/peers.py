@@ -28,15 +28,22 @@ def peer_groups(providers: pd.DataFrame, ids: pd.Index, min_size: int = 5) -> pd
     return regional.where(big, base).rename("peer_group")
 
 
+LEVEL_EN = {1: "primary", 2: "secondary", 3: "tertiary"}
+KIND_EN = {"hospital": "hospitals", "clinic": "clinics", "pharmacy": "pharmacies"}
+KIND_ZH = {"hospital": "医院", "clinic": "诊所", "pharmacy": "药店"}
+
+
 def peer_group_label(group: str, lang: str = "en") -> str:
-    """'hospital-L2@330102' -> '二级 hospitals in 330102' (for reasons shown to people)."""
+    """'hospital-L3@330102' -> 'tertiary hospitals in 330102' / '330102区县三级医院' (for reasons
+    shown to people; a clinic's level 1 goes unsaid, an unknown level too)."""
     base, _, region = group.partition("@")
     kind, _, level = base.partition("-L")
-    zh_kind = {"hospital": "医院", "clinic": "诊所", "pharmacy": "药店"}.get(kind, kind)
-    lvl = LEVEL_ZH.get(int(level), "") if level else ""
+    number = int(level) if level.isdigit() else 0
+    shown = number if kind == "hospital" else 0
     if lang == "zh":
-        return f"{region + '区县' if region else ''}{lvl}{zh_kind}"
-    return f"{lvl + ' ' if lvl else ''}{kind}s" + (f" in {region}" if region else "")
+        return f"{region + '区县' if region else ''}{LEVEL_ZH.get(shown, '')}{KIND_ZH.get(kind, kind)}"
+    words = f"{LEVEL_EN[shown] + ' ' if shown in LEVEL_EN else ''}{KIND_EN.get(kind, kind + 's')}"
+    return words + (f" in {region}" if region else "")
 
 
 def _by_peers(table: pd.DataFrame, groups: pd.Series, how) -> pd.DataFrame:

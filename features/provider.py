@@ -185,7 +185,8 @@ PARTS = (volume, costs, timing_and_amounts, patients, stays, items_mix)
 
 
 def provider_measures(h: History) -> pd.DataFrame:
-    """One row per provider with claims settled in the period, every measure of MEASURES."""
-    ids = pd.Index(np.sort(h.current["provider_id"].unique()), name="provider_id")
+    """One row per provider with claims settled in the look-back window (the period included: a
+    provider quiet this month can still be the one to inspect), every measure of MEASURES."""
+    ids = pd.Index(np.sort(h.claims["provider_id"].unique()), name="provider_id")
     table = pd.concat([part(h, ids) for part in PARTS], axis=1)
     return table[[m.name for m in MEASURES]].astype(float)

@@ -1,4 +1,5 @@
-"""Evaluating a model on labelled validation periods and, for synthetic data, on planted truth."""
+"""Evaluating a model against the planted truth of a synthetic region (validation on labels is
+models.blend's)."""
 
 from __future__ import annotations
 
@@ -13,21 +14,6 @@ from models.risk import RiskModel
 
 if TYPE_CHECKING:
     from models.training import TrainConfig
-
-
-def fold_metrics(scored, blend, cfg: TrainConfig) -> dict[str, float]:
-    """Label-based figures on the validation periods, ours and the supervisor's baselines."""
-    rows = {}
-    for val, parts in scored:
-        k = cfg.capacity(len(val))
-        positive = val["y"].astype(bool)
-        amount = val.get("amount_recovered")
-        figures = {"model": evaluate(blend.apply(parts), positive, k, amount),
-                   **baselines(val, positive, k, amount)}
-        for who, values in figures.items():
-            for name, value in values.items():
-                rows.setdefault(f"val_{who}_{name}", []).append(value)
-    return {name: float(np.nanmean(values)) for name, values in rows.items()}
 
 
 def truth_metrics(model: RiskModel, rows: pd.DataFrame, truth: pd.DataFrame, cfg: TrainConfig,

@@ -15,7 +15,7 @@ from features.build import FeatureSet, feature_columns
 from features.dictionary import feature_dictionary
 from models.evaluation import truth_metrics
 from models.labelling import model_rows
-from models.training import TrainConfig, TrainResult, train_entity
+from models.training import TrainConfig, TrainResult, model_inputs, train_entity
 
 
 @dataclass
@@ -33,10 +33,14 @@ class TrainedEntity:
         return {**self.result.metrics, **self.test_metrics}
 
 
+class TrainingWindowError(ValueError):
+    """The data or --until leave no period to learn from (exit status 1 with the reason)."""
+
+
 def default_until(periods: list[str]) -> str:
     """Learn from the periods before the latest one (the latest is the one to score)."""
     if len(periods) < 2:
-        raise ValueError("the data must span at least two months: one to learn from, one to score")
+        raise TrainingWindowError("the data must span at least two months: one to learn from, one to score")
     return periods[-2]
 
 
@@ -46,23 +50,14 @@ def training_periods(periods: list[str], until: str | None) -> tuple[str, list[s
     on synthetic data)."""
     until = until or default_until(periods)
     if until not in periods:
-        raise ValueError(f"--until {until} is outside the data ({periods[0]}..{periods[-1]})")
+        raise TrainingWindowError(f"--until {until} is outside the data ({periods[0]}..{periods[-1]})")
     return until, [p for p in periods if p <= until] + [p for p in periods if p > until][:1]
 
 
 def signature_sample(trained: TrainedEntity, table: pd.DataFrame, rows: int = 50) -> pd.DataFrame:
     """Model input rows for the registered model's signature and input example: the first rows
-    of a feature table with the inputs the model adds itself (label history, as if none known)."""
-    empty = pd.DataFrame(columns=["entity_type", "entity_id", "period", "outcome"])
-    return model_rows(table.head(rows), empty, 1)[trained.result.features].reset_index(drop=True)
-
-
-def model_inputs(entity: str, columns: list[str]) -> dict[str, list[str]]:
-    """Which columns feed the isolation forest and the peer-outlier score."""
-    if entity == "provider":
-        return {"anomaly": [c for c in columns if c.endswith("__peer_pct")],
-                "outlier": [c for c in columns if c.endswith("__peer_ratio")]}
-    return {"anomaly": list(columns), "outlier": list(columns)}
+    of a feature table, the model's input columns."""
+    return table.head(rows)[trained.result.features].reset_index(drop=True)
 
 
 def stack(feature_sets: Mapping[str, FeatureSet], entity: str) -> pd.DataFrame:
@@ -86,7 +81,7 @@ def train_models(feature_sets: Mapping[str, FeatureSet], labels: pd.DataFrame, u
         result = train_entity(table, own, cols, model_inputs(entity, cols), until, configs[entity])
         test_period, test = (later[0] if later else None), {}
         if truth is not None and test_period:
-            rows = model_rows(table[table["period"] == test_period], own, configs[entity].delay)
+            rows = model_rows(table[table["period"] == test_period])
             t = truth[(truth["entity_type"] == entity) & (truth["period"] == test_period)]
             test = truth_metrics(result.model, rows, t, configs[entity], never_labelled)
         outcomes[entity] = TrainedEntity(entity, result, test_period, test)
@@ -96,9 +91,10 @@ def train_models(feature_sets: Mapping[str, FeatureSet], labels: pd.DataFrame, u
 def run_artifacts(outcome: TrainedEntity) -> dict:
     """What a data scientist wants next to the model in its run."""
     dictionary = feature_dictionary()
-    blend = outcome.result.blend_table.assign(blend=lambda t: t["blend"].map(lambda b: b.describe()))
+    table = outcome.result.blend_table
+    blend = table.assign(blend=table["blend"].map(lambda b: b.describe())) if "blend" in table else table
     return {"features.json": outcome.result.features,
             "feature_dictionary.csv": dictionary[dictionary["entity"] == outcome.entity],
             "blend_candidates.csv": blend.head(30),
-            "folds.json": [{"train": list(f.train_periods), "validate": f.validate_period}
-                           for f in outcome.result.folds]}
+            "folds.json": [f.describe() for f in outcome.result.folds],
+            "verdict.txt": outcome.result.verdict}

@@ -47,6 +47,10 @@ def configure(tracking_uri: str | None, data_dir: Path) -> str:
     return uri
 
 
+class NoChampion(LookupError):
+    """No model of an entity type is registered as champion yet (train first)."""
+
+
 @dataclass(frozen=True)
 class Registered:
     entity: str
@@ -101,38 +105,52 @@ def _log_artifacts(mlflow, artifacts: dict) -> None:
             path = Path(tmp) / name
             if isinstance(value, pd.DataFrame):
                 value.to_csv(path, index=False)
+            elif isinstance(value, str):
+                path.write_text(value + "\n", encoding="utf-8")
             else:
                 path.write_text(json.dumps(value, indent=2, ensure_ascii=False, default=str))
             mlflow.log_artifact(str(path))
 
 
-def _metric(client, run_id: str, name: str) -> float:
-    value = client.get_run(run_id).data.metrics.get(name)
-    return float("nan") if value is None else float(value)
+def _figure(value) -> float:
+    """A validation figure for comparisons: missing (no validation) counts as -1."""
+    value = float("nan") if value is None else float(value)
+    return -1.0 if value != value else value
+
+
+def promotion(new: dict, old: dict | None) -> tuple[bool, str]:
+    """Whether a new version becomes champion, and why. It must beat the simplest baselines on
+    validation and the current champion on precision@k + PR-AUC; a first version becomes champion
+    regardless, so that scoring can run, with the warning kept in its words."""
+    beats_baselines = bool(_figure(new.get("beats_baselines")) > 0)
+    key_new = _figure(new.get(PRIMARY)) + _figure(new.get(SECONDARY))
+    if old is None:
+        if _figure(new.get("val_folds")) <= 0:
+            return True, "is the first champion (unsupervised: no confirmed frauds to validate on)"
+        return True, "is the first champion" + ("" if beats_baselines else
+                                               " (WARNING: it does not beat the simplest baselines on validation)")
+    key_old = _figure(old.get(PRIMARY)) + _figure(old.get(SECONDARY))
+    if not beats_baselines:
+        return False, "does not beat the simplest baselines on validation; it is the challenger, champion unchanged"
+    if key_new > key_old + 1e-9:
+        return True, f"beats the champion on validation ({key_new:.3f} vs {key_old:.3f}) and the baselines"
+    return False, f"does not beat the champion on validation ({key_new:.3f} vs {key_old:.3f}); it is the challenger"
 
 
 def _promote(entity: str, version: str, run_id: str, metrics: dict) -> Registered:
     mlflow = _mlflow()
     client = mlflow.MlflowClient()
     name = model_name(entity)
-    new = (float(metrics.get(PRIMARY, float("nan"))), float(metrics.get(SECONDARY, float("nan"))))
     try:
         current = client.get_model_version_by_alias(name, "champion")
     except mlflow.exceptions.MlflowException:
         current = None
-    if current is None:
-        client.set_registered_model_alias(name, "champion", version)
-        return Registered(entity, version, run_id, "champion", f"{name} v{version} is the first champion")
-    old = (_metric(client, current.run_id, PRIMARY), _metric(client, current.run_id, SECONDARY))
-    if new > old:
-        client.set_registered_model_alias(name, "champion", version)
-        return Registered(entity, version, run_id, "champion",
-                          f"{name} v{version} beats champion v{current.version} on {PRIMARY} "
-                          f"({new[0]:.3f} vs {old[0]:.3f}) and is the new champion")
-    client.set_registered_model_alias(name, "challenger", version)
-    return Registered(entity, version, run_id, "challenger",
-                      f"{name} v{version} does not beat champion v{current.version} on {PRIMARY} "
-                      f"({new[0]:.3f} vs {old[0]:.3f}); it is the challenger, champion unchanged")
+    old = None if current is None else client.get_run(current.run_id).data.metrics
+    promote, why = promotion(metrics, old)
+    alias = "champion" if promote else "challenger"
+    client.set_registered_model_alias(name, alias, version)
+    against = "" if current is None else f" (champion was v{current.version})"
+    return Registered(entity, version, run_id, alias, f"{name} v{version} {why}{against}")
 
 
 def load_champion(entity: str):
@@ -142,7 +160,7 @@ def load_champion(entity: str):
     try:
         mv = mlflow.MlflowClient().get_model_version_by_alias(name, "champion")
     except mlflow.exceptions.MlflowException as exc:
-        raise LookupError(f"no champion model registered as {name}; run `fundguard train` first") from exc
+        raise NoChampion(f"no champion model registered as {name}; run `fundguard train` first") from exc
     return mlflow.sklearn.load_model(f"models:/{name}@champion"), str(mv.version)
 
 

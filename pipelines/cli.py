@@ -134,6 +134,7 @@ def train(
 
 
 def _train(data: Path, labels: Path | None, until: str | None):
+    from models.job import TrainingWindowError
     from pipelines.train_flow import train_flow
 
     _guard_inputs(data)
@@ -141,7 +142,7 @@ def _train(data: Path, labels: Path | None, until: str | None):
     with _contract_exit(data, labels):
         try:
             return train_flow(data, labels, load_settings(), until)
-        except (ValueError, LookupError) as exc:
+        except TrainingWindowError as exc:
             raise Fault(str(exc)) from exc
 
 
@@ -160,12 +161,18 @@ def _contract_exit(data: Path, labels: Path | None):
 
 
 def _training_lines(entity: str, trained, registered) -> str:
-    m = trained.metrics
-    lines = [f"{entity}: {registered.message}",
-             f"  validation (labels, {len(trained.result.folds)} rolling periods): precision@k "
-             f"{m['val_model_precision_at_k']:.2f} vs biggest spenders {m['val_spend_precision_at_k']:.2f}, "
-             f"most rule hits {m['val_rules_precision_at_k']:.2f}, random {m['val_random_precision_at_k']:.2f}; "
-             f"blend {trained.result.model.blend.describe()}"]
+    """What a data scientist reads after training: the mode, ours against the baselines, the verdict."""
+    m, r = trained.metrics, trained.result
+    lines = [f"{entity}: {registered.message}", f"  {r.mode}; blend {r.model.blend.describe()}"]
+    if m.get("val_folds"):
+        kinds = sorted({f.kind for f in r.folds})
+        lines.append(f"  validation ({int(m['val_folds'])} {'/'.join(kinds)} folds): precision@k / PR-AUC  ours "
+                     f"{m['val_model_precision_at_k']:.2f} / {m['val_model_pr_auc']:.2f}, biggest spenders "
+                     f"{m['val_spend_precision_at_k']:.2f} / {m['val_spend_pr_auc']:.2f}, most rule hits "
+                     f"{m['val_rules_precision_at_k']:.2f} / {m['val_rules_pr_auc']:.2f}, plain model "
+                     f"{m['val_plain_precision_at_k']:.2f} / {m['val_plain_pr_auc']:.2f}, random "
+                     f"{m['val_random_precision_at_k']:.2f}")
+    lines.append(f"  {r.verdict}")
     if trained.test_metrics:
         lines.append(f"  planted truth {trained.test_period} (k={int(m['test_k'])}): precision@k "
                      f"{m['test_model_precision_at_k']:.2f} vs biggest spenders {m['test_spend_precision_at_k']:.2f}, "
@@ -187,6 +194,7 @@ def score(
     lang: Annotated[str, typer.Option(help="language of the reasons: en | zh")] = "en",
 ) -> None:
     """The ranked inspection list of one period, with reasons, case files, workbook and report."""
+    from models.tracking import NoChampion
     from pipelines.score_flow import NothingToScore, ScoreRequest, score_flow
 
     if period is not None and not is_period(period):
@@ -200,7 +208,7 @@ def score(
     with _contract_exit(data, labels):
         try:
             target = score_flow(data, out or settings.scores_dir, settings, request, labels)
-        except (NothingToScore, LookupError) as exc:
+        except (NothingToScore, NoChampion) as exc:
             raise Fault(str(exc)) from exc
     typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
                f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}")
@@ -363,6 +371,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     # the temporary local Prefect API can take long to start on a busy machine (default 20 s)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    # Prefect's own console lines (task states, and tracebacks of failed tasks) go to the log file;
+    # the command prints what it did, or one paragraph saying what went wrong
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     import prefect  # noqa: F401  (sets up Prefect's logging, which route_logs then adjusts)
 
     from pipelines.logs import route_logs

@@ -60,8 +60,11 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     check_features(fs)
     stamps = {"data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
               "code_version": code_version(), "rules_version": rules_version()}
-    cases = case_counts(request, train_configs(m), {e: len(fs.table(e)) for e in ENTITIES})
-    scored = score(tables, label_table, fs, models, list_options(request), request.lang, m.label_delay_months,
+    configs, active = train_configs(m), {e: len(fs.table(e)) for e in ENTITIES}
+    capacity = {e: configs[e].capacity(active[e]) for e in ENTITIES}
+    cases = case_counts(request, configs, active)
+    options = list_options(request, capacity, m.exploration_share)
+    scored = score(tables, label_table, fs, models, options, request.lang, m.label_delay_months,
                    stamps, cases, m.lookback_months)
     manifest = month_manifest(period, dataset_key(data), {e: v for e, (_, v) in models.items()}, stamps,
                               request.__dict__, {e: len(lst.listed) for e, lst in scored.lists.items()},

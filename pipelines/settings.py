@@ -42,6 +42,8 @@ class ModelSettings(BaseModel):
     unlabelled_weight: float = 0.2
     lookback_months: int = 12
     min_peer_group: int = 5
+    label_span_months: int = 1              # months an inspection reviewed, when labels have no period_from
+    exploration_share: float = Field(0.2, ge=0, le=1)  # share of the capacity given to anomaly picks
     lgbm: dict[str, Any] = {}
     iforest: dict[str, Any] = {}
 
@@ -78,8 +80,8 @@ class Settings(BaseModel):
 def train_configs(model: ModelSettings) -> dict[str, TrainConfig]:
     """How each entity type is trained, from the model settings."""
     common = dict(delay=model.label_delay_months, n_folds=model.validation_folds,
-                  unlabelled_weight=model.unlabelled_weight, lgbm_params=dict(model.lgbm),
-                  iforest_params=dict(model.iforest))
+                  unlabelled_weight=model.unlabelled_weight, label_span=model.label_span_months,
+                  lgbm_params=dict(model.lgbm), iforest_params=dict(model.iforest))
     return {"provider": TrainConfig(k_share=model.provider_capacity_share, k_fixed=None, **common),
             "person": TrainConfig(k_share=None, k_fixed=model.person_capacity, **common)}
 

@@ -4,11 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 
 from data_contracts.vocabulary import PERIOD_REGEX
-from serving.app.deps import Auditor, Entity, EntityId, ListFilters, PeriodPath, Reviewer, State, Supervisor, Viewer
+from serving.app.deps import (
+    AppState,
+    Auditor,
+    Entity,
+    EntityId,
+    ListFilters,
+    PeriodPath,
+    Reviewer,
+    State,
+    Supervisor,
+    Viewer,
+    refuse,
+)
 from serving.app.service import Disposition, case_view, dispose, entity_row, listing, records
+from serving.store.outcomes import User
 from serving.store.workbook import excel_safe, workbook_bytes
 
 EXPORT_ROWS = 100_000
@@ -45,9 +58,10 @@ def api_list(period: PeriodPath, entity_type: Entity, s: State, user: Viewer, f:
 
 @router.get("/periods/{period}/{entity_type}/export",
             responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-def api_export(period: PeriodPath, entity_type: Entity, s: State, user: Supervisor, f: ListFilters,
-               format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx") -> Response:
+def api_export(request: Request, period: PeriodPath, entity_type: Entity, s: State, user: Supervisor,
+               f: ListFilters, format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx") -> Response:
     full = listing(s, period, entity_type, f)
+    record_or_refuse(request, s, user)
     table = full.head(EXPORT_ROWS)
     omitted = len(full) - len(table)
     s.store.log(user, "export", period, entity_type, None, {**f.query(), "format": format, "rows": len(table),
@@ -80,9 +94,19 @@ def api_dispose(period: PeriodPath, entity_type: Entity, entity_id: EntityId, bo
             **body.model_dump(), "reviewer": user.name}
 
 
+def record_or_refuse(request: Request, s: AppState, user: User) -> None:
+    """Exports carry the recorded outcomes (a list's status column, the dispositions): refused
+    (409, audited) while the dispositions chain does not verify, as training refuses its labels."""
+    problem = s.chains.dispositions_intact()
+    if problem:
+        raise refuse(request, user, 409, f"the outcomes record does not verify ({problem}); exports of it are "
+                                         f"refused until the database is restored (see `fundguard audit verify`)")
+
+
 @router.get("/dispositions")
-def api_dispositions(s: State, user: Viewer,
+def api_dispositions(request: Request, s: State, user: Viewer,
                      period: Annotated[str | None, Query(pattern=PERIOD_REGEX)] = None) -> list[dict]:
+    record_or_refuse(request, s, user)
     s.store.log(user, "view_dispositions", period)
     return records(s.store.dispositions(period=period))
 

@@ -4,6 +4,8 @@ role checks, and the list filters of a request (FastAPI dependencies, importable
 from __future__ import annotations
 
 import math
+import threading
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Annotated, Literal, get_args
@@ -14,10 +16,12 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import Field
 
 from data_contracts.vocabulary import PERIOD_REGEX
-from serving.store.outcomes import AccessError, OutcomeStore, User
+from serving.store.outcomes import SESSION_LIFETIME, AccessError, OutcomeStore, Throttled, User
 from serving.store.scored_month import ScoreStore
 
-COOKIE = "fundguard_token"
+COOKIE = "fundguard_session"  # a server-side session's id (never the user's token)
+COOKIE_MAX_AGE = int(SESSION_LIFETIME.total_seconds())
+CHAIN_RECHECK_SECONDS = 120.0  # how often the pages' tamper banner re-walks both chains (in the background)
 Sort = Literal["rank", "risk_score", "model_score", "anomaly_score", "rule_hits", "amount_at_risk"]
 Status = Literal["open", "fraud", "violation", "clean"]  # a withdrawn record leaves the case open
 Grade = Literal["A", "B", "C", "D"]
@@ -37,14 +41,57 @@ class AppConfig:
     patterns: tuple[tuple[str, str], ...] = ()   # (key, plain name) offered in the disposition form
 
 
+class ChainWatch:
+    """What the pages' warning banner says about the tamper-evident record: the last walk of both
+    chains, re-done in a background thread at most every `every` seconds (a walk of a long audit
+    log takes seconds; no request waits for it). Exports check the dispositions chain themselves,
+    at once (`dispositions_or_refuse`)."""
+
+    def __init__(self, store: OutcomeStore, every: float = CHAIN_RECHECK_SECONDS):
+        self.store, self.every = store, every
+        self.problems: list[str] = []
+        self._lock = threading.Lock()
+        self._checked_at, self._running = -math.inf, False
+
+    def check(self) -> list[str]:
+        """Walk both chains now; the problems found (empty: intact)."""
+        try:
+            problems = [str(c) for c in self.store.verify_chains() if not c.intact]
+        except Exception:  # a busy or unreachable database: keep what the last walk found
+            problems = self.problems
+        with self._lock:
+            self.problems, self._checked_at, self._running = problems, time.monotonic(), False
+        return problems
+
+    def warning(self) -> str:
+        """The banner's text ("" when the record verified), starting a new walk when one is due."""
+        with self._lock:
+            due = not self._running and time.monotonic() - self._checked_at >= self.every
+            self._running = self._running or due
+        if due:
+            threading.Thread(target=self.check, name="fundguard-chain-check", daemon=True).start()
+        return "; ".join(self.problems)
+
+    def dispositions_intact(self) -> str:
+        """Walk the dispositions chain now (it is short); "" when intact, else the problem (which the
+        banner shows from then on)."""
+        found = self.store.verify_dispositions()
+        if found.intact:
+            return ""
+        with self._lock:
+            self.problems = sorted({*self.problems, str(found)})
+        return str(found)
+
+
 @dataclass(frozen=True)
 class AppState:
-    """What the routes share: the configuration, the scored months, the outcomes database and the
-    page templates (one per app, kept on `app.state.fundguard`)."""
+    """What the routes share: the configuration, the scored months, the outcomes database, the
+    page templates and the chains' last check (one per app, kept on `app.state.fundguard`)."""
     config: AppConfig
     scores: ScoreStore
     store: OutcomeStore
     templates: Environment
+    chains: ChainWatch
 
 
 def load_patterns() -> tuple[tuple[str, str], ...]:
@@ -62,7 +109,10 @@ def make_state(config: AppConfig) -> AppState:
                       finalize=lambda v: "" if v is None else v)  # a missing level or diagnosis shows blank
     env.filters["money"] = lambda v: _blank(v, ",.2f")
     env.filters["score"] = lambda v: _blank(v, ".3f")
-    return AppState(config, ScoreStore(config.scores_dir), OutcomeStore(config.outcomes_url), env)
+    store = OutcomeStore(config.outcomes_url)
+    chains = ChainWatch(store)
+    chains.check()  # at start, so the first page already says whether the record verifies
+    return AppState(config, ScoreStore(config.scores_dir), store, env, chains)
 
 
 def state(request: Request) -> AppState:
@@ -72,21 +122,41 @@ def state(request: Request) -> AppState:
 State = Annotated[AppState, Depends(state)]
 
 
+def client_address(request: Request) -> str | None:
+    """The address a request came from (behind a proxy: the proxy's, unless uvicorn runs with
+    --proxy-headers and --forwarded-allow-ips naming it)."""
+    return request.client.host if request.client else None
+
+
 def current_user(request: Request) -> User:
-    """The user behind the request's token (bearer header, else the login cookie); 401 if none."""
+    """The user behind the request: a bearer token (scripts), else the sign-in session's cookie;
+    401 if neither is valid, 429 while the address is throttled for failed tokens."""
+    store = state(request).store
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(COOKIE)
     try:
-        return state(request).store.authenticate(token)
+        if header.lower().startswith("bearer "):
+            return store.check_token(header[7:].strip(), client_address(request))
+        return store.session_user(request.cookies.get(COOKIE))
+    except Throttled as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after)}) from exc
     except AccessError as exc:
         raise HTTPException(401, f"sign in: {exc}", headers={"WWW-Authenticate": "Bearer"}) from exc
 
 
+def refuse(request: Request, user: User | None, status: int, reason: str) -> HTTPException:
+    """The answer to a refused request, written to the audit log first (who asked for what, and why
+    not): a refusal is as much a part of the record as what was allowed."""
+    state(request).store.log(user or User("-", "-"), "refused", detail={
+        "path": request.url.path, "method": request.method, "status": status, "reason": reason,
+        "address": client_address(request)})
+    return HTTPException(status, reason)
+
+
 def require(role: str, message: str):
-    """A dependency that lets only `role` through (403 with `message` for the other role)."""
-    def check(user: Annotated[User, Depends(current_user)]) -> User:
+    """A dependency that lets only `role` through (403 with `message` for the other role, audited)."""
+    def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if user.role != role:
-            raise HTTPException(403, message)
+            raise refuse(request, user, 403, message)
         return user
     return check
 

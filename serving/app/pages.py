@@ -6,13 +6,14 @@ import math
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Form, Query, Response
+from fastapi import APIRouter, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from serving.app import api, charts
 from serving.app.deps import (
     COOKIE,
+    COOKIE_MAX_AGE,
     SORTS,
     STATUSES,
     AppState,
@@ -24,6 +25,7 @@ from serving.app.deps import (
     Reviewer,
     State,
     Viewer,
+    client_address,
 )
 from serving.app.service import (
     Disposition,
@@ -37,15 +39,17 @@ from serving.app.service import (
     records,
     safe_next,
 )
-from serving.store.outcomes import OUTCOMES, User
+from serving.store.outcomes import OUTCOMES, AccessError, Throttled, User
 
 router = APIRouter(tags=["pages"])
 SHOWN_CONTRIBUTIONS = 12  # bars of the SHAP waterfall before "other features"
 
 
-def page(s: AppState, name: str, user: User | None, code: int = 200, **context) -> HTMLResponse:
-    """Template `name` rendered for `user`, answered with HTTP status `code`."""
-    return HTMLResponse(s.templates.get_template(name).render(user=user, **context), code)
+def page(s: AppState, template: str, user: User | None, code: int = 200, /, **context) -> HTMLResponse:
+    """`template` rendered for `user`, answered with HTTP status `code` (with the banner when
+    the outcomes record does not verify)."""
+    return HTMLResponse(s.templates.get_template(template).render(user=user, warning=s.chains.warning(), **context),
+                        code)
 
 
 @router.get("/", include_in_schema=False)
@@ -60,28 +64,43 @@ def home(s: State, user: Viewer) -> Response:
 @router.get("/login", response_class=HTMLResponse)
 def login_page(s: State, next: Annotated[str, Query(max_length=300)] = "/",
                error: Annotated[str, Query(max_length=200)] = ""):
-    return page(s, "login.html.j2", None, next=safe_next(next), error=error)
+    return page(s, "login.html.j2", None, next=safe_next(next), error=error, name="")
 
 
 @router.post("/login")
-def login(s: State, token: Annotated[str, Form(max_length=200)], next: Annotated[str, Form(max_length=300)] = "/"):
-    from serving.store.outcomes import AccessError
-
+def login(request: Request, s: State, name: Annotated[str, Form(max_length=64)],
+          token: Annotated[str, Form(max_length=200)], next: Annotated[str, Form(max_length=300)] = "/"):
+    """Sign in with a user name and token: opens a server-side session whose id (never the token)
+    goes into the cookie. Failures are audited; too many of them from a name or an address give 429."""
+    back = safe_next(next)
     try:
-        user = s.store.authenticate(token.strip())
+        _, session = s.store.sign_in(name, token.strip(), client_address(request))
+    except Throttled as exc:
+        answer = page(s, "login.html.j2", None, 429, next=back, name=name,
+                      error=str(exc).capitalize() + ".")
+        answer.headers["Retry-After"] = str(exc.retry_after)
+        return answer
     except AccessError:
-        return page(s, "login.html.j2", None, 401, next=safe_next(next), error="That token is not valid.")
-    response = RedirectResponse(safe_next(next), 303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict", secure=s.config.secure_cookie,
-                        max_age=12 * 3600)
-    s.store.log(user, "login")
+        return page(s, "login.html.j2", None, 401, next=back, name=name,
+                    error="That user name and token are not valid.")
+    response = RedirectResponse(back, 303)
+    response.set_cookie(COOKIE, session, httponly=True, samesite="strict", secure=s.config.secure_cookie,
+                        max_age=COOKIE_MAX_AGE)
     return response
 
 
 @router.post("/logout")
-def logout():
+def logout(request: Request, s: State):
+    """End the session on the server (a copied cookie stops working too), then in the browser."""
+    session = request.cookies.get(COOKIE)
+    try:
+        user = s.store.session_user(session)
+    except AccessError:
+        user = None
+    if s.store.end_session(session) and user:
+        s.store.log(user, "logout")
     response = RedirectResponse("/login", 303)
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(COOKIE, httponly=True, samesite="strict", secure=s.config.secure_cookie)
     return response
 
 

@@ -14,21 +14,33 @@ import numpy as np
 import pandas as pd
 
 from features.schema import ENTITY_ID, PEER_GROUP, base_name
-from models.risk import RiskModel
+from features.audit_rules import SEVERITY_WEIGHT
+from models.risk import PARTS, RiskModel
 from serving.scoring.sentences import sentence, unusual
 
 
 def drivers(scores: pd.DataFrame, model: RiskModel, explained: bool = True) -> pd.Series:
-    """'anomaly' where the isolation forest and peer outliers weigh more in `risk_score` than the
-    classifier under `model.blend` (or the classifier is untrained), else 'model'."""
-    w = np.asarray(model.blend.weights, dtype=float)
-    parts = scores[["model_score", "anomaly_score", "outlier_score"]].to_numpy(dtype=float) * w
-    if model.blend.form == "max":
-        unsupervised = parts[:, 1:].max(axis=1)
+    """What drives each row's `risk_score` under `model.blend`: 'model' (the classifiers and
+    spending), 'anomaly' (isolation forest and peer outliers) or 'rules' (rule evidence); never
+    'model' when the classifier is untrained."""
+    groups = {"model": ["model_score", "core_score", "spend_score"], "anomaly": ["anomaly_score", "outlier_score"],
+              "rules": ["rule_score"]}
+    blend = model.blend
+    if blend.form == "evidence":
+        weight = {"model_score": 0.0, "core_score": 0.0, "spend_score": 0.0, "anomaly_score": 0.4,
+                  "outlier_score": 0.4, "rule_score": 0.6}
     else:
-        unsupervised = parts[:, 1:].sum(axis=1)
-    anomaly = (unsupervised > parts[:, 0]) | (not explained)
-    return pd.Series(np.where(anomaly, "anomaly", "model"), index=scores.index, name="driver")
+        weight = dict(zip(PARTS, blend.weights))
+    pushed = {}
+    for name, parts in groups.items():
+        values = np.column_stack([scores[p].to_numpy(dtype=float) * weight[p] for p in parts])
+        combine = values.max(axis=1) if blend.form != "linear" or name == "anomaly" and blend.form == "evidence" \
+            else values.sum(axis=1)
+        pushed[name] = combine
+    if not explained:
+        pushed["model"] = np.full(len(scores), -1.0)
+    table = pd.DataFrame(pushed, index=scores.index)
+    return table.idxmax(axis=1).rename("driver")
 
 
 def _row_keys(X: pd.DataFrame) -> pd.Index:
@@ -65,45 +77,78 @@ def family(column: str) -> str:
     return base
 
 
-def _top(values: np.ndarray, top: int, columns: list[str]) -> np.ndarray:
-    """Column positions of each row's `top` largest values, largest first (ties: column order),
-    one per family, so a measure and its peer ratio, or a rule's count and rate, are named once."""
+def _top(values: np.ndarray, top: int, columns: list[str], how: str = "max") -> np.ndarray:
+    """Column positions of each row's `top` strongest families, strongest first (ties: column
+    order), one column per family (its largest value), so a measure and its peer ratio and
+    percentile, or a rule's count and rate, are named once. `how`: a family's strength is its
+    largest value ('max') or the sum of its columns' values ('sum': SHAP credit split over a
+    measure's value, ratio and percentile counts once, whole)."""
     fam = np.array([family(c) for c in columns])
     names, inverse = np.unique(fam, return_inverse=True)
-    best_val = np.full((len(values), len(names)), -np.inf)
+    strength = np.full((len(values), len(names)), -np.inf)
     best_pos = np.zeros((len(values), len(names)), dtype=int)
     for f in range(len(names)):
         cols = np.flatnonzero(inverse == f)
         sub = values[:, cols]
         arg = np.argmax(sub, axis=1)
-        best_val[:, f] = sub[np.arange(len(values)), arg]
+        strength[:, f] = sub.sum(axis=1) if how == "sum" else sub[np.arange(len(values)), arg]
         best_pos[:, f] = cols[arg]
-    order = np.argsort(-best_val, axis=1, kind="stable")
-    return np.take_along_axis(best_pos, order[:, :top], axis=1)
+    order = np.argsort(-strength, axis=1, kind="stable")[:, :top]
+    return np.take_along_axis(best_pos, order, axis=1), np.take_along_axis(strength, order, axis=1)
 
 
-def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind,
-           floor=0.0) -> list[list[dict]]:
-    """Sentences and figures for each row's chosen columns (`positions`, ranked by `ranked`,
-    kept while the ranking value is above `floor`)."""
+LOW_IS_RISKY = {"drug_day_share"}  # measures whose low values are the warning sign (ghost stays)
+DEPARTURE = 1.2  # a reason's value stands at least 20% beyond its peers' median
+
+
+def _departs(column: str, raw: float, median: float | None, X_row_counts: dict, severities: dict) -> bool:
+    """Whether a reason shows a real departure a reviewer could defend: a known value at least 20%
+    beyond its peers' median in the risky direction (above it, or below for LOW_IS_RISKY), and for
+    a rule, more than a single event unless the rule is severity 3."""
+    if raw != raw:
+        return False
+    base = base_name(column)
+    if median is not None:
+        if base in LOW_IS_RISKY:
+            if not raw <= median / DEPARTURE - 1e-12:
+                return False
+        elif not (raw >= median * DEPARTURE + 1e-12 if median > 0 else raw > median + 1e-12):
+            return False
+    fam = family(column)
+    if fam.startswith("rule_") or fam == "rule_hits":
+        hits = X_row_counts.get(fam, raw)
+        return hits >= 2 or (hits >= 1 and severities.get(fam, 0) >= 3)
+    return True
+
+
+def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind, floor=0.0, top=3,
+           severities=None) -> list[list[dict]]:
+    """Sentences and figures for each row's candidate columns (`positions`, ranked by `ranked`):
+    the first `top` whose ranking value is above `floor` and that show a real departure."""
+    severities = severities or {}
     bases = [base_name(c) for c in cols]
     nan = np.full(len(X), np.nan)
     med = np.column_stack([medians.get(b, nan) for b in bases])
     raw = np.column_stack([X[b].to_numpy(dtype=float) if b in X.columns else nan for b in bases])
+    counts = {f: X[f"{f}_claims"].to_numpy(dtype=float) for f in {family(c) for c in cols}
+              if f.startswith("rule_") and f"{f}_claims" in X.columns}
+    if "rule_hits_total" in X.columns:
+        counts["rule_hits"] = X["rule_hits_total"].to_numpy(dtype=float)
 
     def pick(matrix):
         return np.take_along_axis(matrix, positions, axis=1).tolist()
 
     values, shaps, meds, raws = pick(X[cols].to_numpy(dtype=float)), pick(shap_arr), pick(med), pick(raw)
-    keep = (np.asarray(ranked) > floor).tolist()
+    ranked = np.asarray(ranked).tolist()
     prefix = unusual("", lang) if kind == "unusual" else ""
     out = []
     for r, pos in enumerate(positions.tolist()):
-        row = []
+        row, row_counts = [], {f: v[r] for f, v in counts.items()}
         for k, j in enumerate(pos):
-            if not keep[r][k]:
-                break
             m = None if meds[r][k] != meds[r][k] else meds[r][k]
+            if len(row) == top or not ranked[r][k] > floor or not _departs(cols[j], raws[r][k], m, row_counts,
+                                                                            severities):
+                continue
             text = sentence(entity, cols[j], values[r][k], median=m, group=groups[r], base_value=raws[r][k],
                             lang=lang)
             row.append({"feature": cols[j], "value": values[r][k], "peer_median": m, "shap": shaps[r][k],
@@ -112,53 +157,79 @@ def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, 
     return out
 
 
+def _rule_strength(X: pd.DataFrame, rule_columns: list[str], severities: dict) -> np.ndarray:
+    """Severity-weighted evidence of each rule for each row (what a reviewer checks first)."""
+    weight = np.array([SEVERITY_WEIGHT.get(severities.get(family(c), 1), 1.0) for c in rule_columns])
+    return np.log1p(X[rule_columns].to_numpy(dtype=float)) * weight
+
+
+def _merge(first: list[dict], rest: list[dict], top: int) -> list[dict]:
+    named = {family(d["feature"]) for d in first}
+    return (first + [d for d in rest if family(d["feature"]) not in named])[:top]
+
+
 def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskModel, *,
             peer_medians: pd.DataFrame | pd.Series | None = None, peer_groups: pd.Series | None = None,
             lang: str = "en", top: int = 3, scores: pd.DataFrame | None = None,
-            min_shap: float = 0.0) -> pd.DataFrame:
-    """Per row of `shap_df` (rows of `X`): the `top` features pushing the risk up, in words.
+            min_shap: float = 0.0, severities: dict[str, int] | None = None,
+            unusual: pd.Series | None = None) -> pd.DataFrame:
+    """Per row of `shap_df` (rows of `X`): the `top` reasons pushing the risk up, in words.
 
-    Model-driven rows name exactly the features with the largest SHAP values above `min_shap`
-    (default: every positive one), largest first. Anomaly-driven rows (see `drivers`) first name
-    the measures standing furthest above the typical value (`model.excess`), prefixed
-    'unusual: ' / '异常: ', then fill up with those top-SHAP features not already named.
-    `peer_medians`: FeatureSet.peer_medians (indexed by entity id: X's `entity_id` column, else
-    its index, is looked up) or one value per measure; `peer_groups`: group keys aligned with X
-    (default: X's `peer_group` column); `scores`: `model.score(X)` if already computed.
+    Model-driven rows name the measures with the largest SHAP credit (a measure's value, ratio and
+    percentile counted once, whole) above `min_shap`. Anomaly-driven rows (see `drivers`) first name
+    the measures standing furthest above the typical value (`model.excess`), prefixed 'unusual: ' /
+    '异常: '; rule-driven rows first name the rules with the most severity-weighted evidence. Every
+    reason shows a real departure (never a value equal to the peer median; a single rule event only
+    for a severity-3 rule), and a row with a severity-3 rule hit names it first: the evidence a
+    reviewer checks first. `severities`: rule family ('rule_<ID>') -> severity 1..3; `unusual`: rows
+    (True) listed as anomaly picks, explained by what makes them unusual.
+    `peer_medians`: FeatureSet.peer_medians (indexed by entity id) or one value per measure;
+    `peer_groups`: group keys aligned with X (default: X's `peer_group` column).
 
-    Columns: reasons (sentences joined by '; '), reason_1..reason_<top>, driver ('model' or
-    'anomaly'), top_features (list of dicts: feature, value, peer_median, shap, sentence, kind,
-    where kind is 'model' or 'unusual' and peer_median is the median of the feature's measure).
+    Columns: reasons (sentences joined by '; '), reason_1..reason_<top>, driver ('model', 'anomaly'
+    or 'rules'), top_features (list of dicts: feature, value, peer_median, shap, sentence, kind).
     """
     X = X if X.index.equals(shap_df.index) else X.loc[shap_df.index]
     columns = ["reasons", *(f"reason_{k + 1}" for k in range(top)), "driver", "top_features"]
     if X.empty:
         return pd.DataFrame(columns=columns, index=X.index)
+    severities = severities or {}
     features, outl = list(shap_df.columns), list(model.outlier_features)
     S = shap_df.to_numpy(dtype=float)
     explained = shap_df.attrs.get("explained", model.is_supervised)
     scores = model.score(X) if scores is None else scores.loc[X.index]
     driver = drivers(scores, model, explained).to_numpy()
+    if unusual is not None:  # anomaly picks are listed for what makes them unusual
+        driver = np.where(unusual.reindex(X.index, fill_value=False).to_numpy(dtype=bool), "anomaly", driver)
     if peer_groups is None:
         peer_groups = X[PEER_GROUP] if PEER_GROUP in X.columns else pd.Series(None, index=X.index, dtype=object)
     groups = list(peer_groups if peer_groups.index.equals(X.index) else peer_groups.loc[X.index])
-    medians = _medians(entity, X, model, features + outl, peer_medians)
+    rule_cols = [c for c in X.columns if c.startswith("rule_") and c.endswith("_claims")]
+    medians = _medians(entity, X, model, features + outl + rule_cols, peer_medians)
+    common = dict(groups=groups, lang=lang, top=top, severities=severities)
 
-    pos = _top(S, top, features)
-    items = _items(entity, X, features, pos, np.take_along_axis(S, pos, axis=1), S, medians, groups, lang,
-                   "model", min_shap)
+    pos, strength = _top(S, 4 * top, features, how="sum")
+    items = _items(entity, X, features, pos, strength, S, medians, kind="model", floor=min_shap, **common)
+    by_rule = _rule_strength(X, rule_cols, severities) if rule_cols else np.zeros((len(X), 0))
+    rule_items = (_items(entity, X, rule_cols, *_top(by_rule, 4 * top, rule_cols), np.zeros_like(by_rule),
+                         medians, kind="rule", **common) if rule_cols else [[] for _ in range(len(X))])
     odd_rows = np.flatnonzero(driver == "anomaly")
     if len(odd_rows):
         sub = X.iloc[odd_rows]
         excess = model.excess(sub)
-        epos = _top(excess, top, outl)
+        epos, estrength = _top(excess, 4 * top, outl)
         sub_shap = shap_df.iloc[odd_rows].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
-        sub_medians = {k: v[odd_rows] for k, v in medians.items()}
-        odd = _items(entity, sub, outl, epos, np.take_along_axis(excess, epos, axis=1), sub_shap, sub_medians,
-                     [groups[i] for i in odd_rows], lang, "unusual")
+        odd = _items(entity, sub, outl, epos, estrength, sub_shap, {k: v[odd_rows] for k, v in medians.items()},
+                     kind="unusual", **{**common, "groups": [groups[i] for i in odd_rows]})
         for i, row in zip(odd_rows, odd):
-            named = {family(d["feature"]) for d in row}
-            items[i] = (row + [d for d in items[i] if family(d["feature"]) not in named])[:top]
+            items[i] = _merge(row, items[i], top)
+    severe = X["rule_severity_max"].to_numpy(dtype=float) >= 3 if "rule_severity_max" in X.columns else \
+        np.zeros(len(X), dtype=bool)
+    for i in range(len(X)):
+        if driver[i] == "rules" or not items[i]:
+            items[i] = _merge(rule_items[i], items[i], top)
+        elif severe[i] and rule_items[i]:
+            items[i] = _merge(rule_items[i][:1], items[i], top)
 
     sentences = [[d["sentence"] for d in row] for row in items]
     out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=X.index)
@@ -170,19 +241,29 @@ def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskMode
 
 
 def contributions_table(shap_df: pd.DataFrame, X: pd.DataFrame, top: int | None = None) -> pd.DataFrame:
-    """Long format for case files: entity_id, feature, value, shap; rows in the order of
-    `shap_df`, each row's features by |shap| descending (only the `top` largest if given)."""
+    """Long format for case files: entity_id, feature, value, shap, one row per measure (the SHAP of
+    a measure's value, peer ratio and percentile summed, named by the column with the largest
+    share); rows in the order of `shap_df`, each row's measures by |shap| descending (only the
+    `top` largest if given)."""
     X = X if X.index.equals(shap_df.index) else X.loc[shap_df.index]
-    features = np.asarray(shap_df.columns)
+    columns = list(shap_df.columns)
     S = shap_df.to_numpy(dtype=float)
-    V = X[list(features)].to_numpy(dtype=float)
-    order = np.argsort(-np.abs(S), axis=1, kind="stable")
+    V = X[columns].to_numpy(dtype=float)
+    names, inverse = np.unique([family(c) for c in columns], return_inverse=True)
+    G = np.zeros((len(S), len(names)))
+    rep = np.zeros((len(S), len(names)), dtype=int)
+    for f in range(len(names)):
+        cols = np.flatnonzero(inverse == f)
+        G[:, f] = S[:, cols].sum(axis=1)
+        rep[:, f] = cols[np.argmax(np.abs(S[:, cols]), axis=1)]
+    order = np.argsort(-np.abs(G), axis=1, kind="stable")
     if top is not None:
         order = order[:, :top]
     k = order.shape[1]
+    at = np.take_along_axis(rep, order, axis=1)
     return pd.DataFrame({
         "entity_id": np.repeat(np.asarray(_row_keys(X)), k),
-        "feature": features[order].ravel(),
-        "value": np.take_along_axis(V, order, axis=1).ravel(),
-        "shap": np.take_along_axis(S, order, axis=1).ravel(),
+        "feature": np.asarray(columns)[at].ravel(),
+        "value": np.take_along_axis(V, at, axis=1).ravel(),
+        "shap": np.take_along_axis(G, order, axis=1).ravel(),
     })

@@ -32,7 +32,7 @@ from serving.scoring.cases import (
     top_claims,
 )
 from serving.scoring.explain import contributions_table, reasons
-from serving.scoring.ranking import EntityList, ListOptions, build_list, hit_claims, model_rows
+from serving.scoring.ranking import EntityList, ListOptions, build_list, exploration_picks, hit_claims, model_rows
 
 
 @dataclass
@@ -150,17 +150,21 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
                            & (claims["settle_time"] < pd.Timestamp(fs.period) + pd.DateOffset(months=1))]
     period_items = tables["claim_items"][tables["claim_items"]["claim_id"].isin(period_claims["claim_id"])]
     flagged = hit_claims(fs.hits, period_claims)
-    rule_names = {r.id: (r.name_zh if lang == "zh" else r.name_en) for r in load_rules()}
+    rules = load_rules()
+    rule_names = {r.id: (r.name_zh if lang == "zh" else r.name_en) for r in rules}
     lists, cases, shap, drift, explained = {}, {}, {}, {}, {}
     for entity in ENTITIES:
         model, version = models[entity]
         rows = model_rows(entity, fs, labels, delay)
         values = shap_values(model, rows)
         scores = model.score(rows)  # once: for the reasons and for the ranking
+        opts = options.get(entity, ListOptions())
+        picks = exploration_picks(scores, opts.capacity, opts.exploration_share)
         why = reasons(entity, rows, values, model, peer_medians=fs.peer_medians if entity == "provider" else None,
-                      peer_groups=rows.get("peer_group"), lang=lang, scores=scores)
+                      peer_groups=rows.get("peer_group"), lang=lang, scores=scores,
+                      severities={f"rule_{r.id}": r.severity for r in rules}, unusual=picks)
         lst = build_list(entity, fs, model, version, labels, why["reasons"], attributes(tables, entity), flagged,
-                         options.get(entity, ListOptions()), delay, stamps, scores)
+                         opts, delay, stamps, scores, picks)
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
         listed = lst.listed.head(case_count.get(entity, 0))

@@ -20,7 +20,8 @@ from models.risk import RiskModel
 GRADES = ((0.95, "D"), (0.85, "C"), (0.60, "B"), (0.0, "A"))
 GRADE_RULE = "A: risk < 0.60; B: 0.60-0.85; C: 0.85-0.95; D: >= 0.95"
 LIST_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "model_score", "anomaly_score",
-                "outlier_score", "rule_hits", "amount_at_risk", "reasons", "model_version"]
+                "outlier_score", "rule_hits", "amount_at_risk", "reasons", "model_version", "pick", "rule_score",
+                "core_score", "spend_score"]
 PROVIDER_COLUMNS = ["provider_type", "level", "region", "peer_group", "credit_grade"]
 
 
@@ -59,12 +60,37 @@ class ListOptions:
     regions: tuple[str, ...] = ()
     provider_types: tuple[str, ...] = ()
     skip_inspected_months: int = 0   # leave out entities inspected within this many months before the period
+    capacity: int = 0                # inspections the month allows (the list's head)
+    exploration_share: float = 0.0   # share of the capacity given to the most unusual entities not listed
 
 
-def list_options(request: ScoreRequest) -> dict[str, ListOptions]:
+def list_options(request: ScoreRequest, capacity: dict[str, int] | None = None,
+                 exploration_share: float = 0.0) -> dict[str, ListOptions]:
     """The filters and capacity of each entity type's list (provider types filter providers only)."""
+    capacity = capacity or {}
     return {e: ListOptions(request.top, request.regions, request.provider_types if e == "provider" else (),
-                           request.skip_inspected_months) for e in ENTITIES}
+                           request.skip_inspected_months, capacity.get(e, 0), exploration_share) for e in ENTITIES}
+
+
+def exploration_picks(scores: pd.DataFrame, capacity: int, share: float) -> pd.Series:
+    """The anomaly picks: a `share` of the capacity goes to the most unusual entities (isolation
+    forest or peer outliers) that the blended ranking leaves below the rest of the capacity, so a
+    scheme nobody has labelled keeps its place without diluting the ranking."""
+    n_explore = int(round(share * capacity))
+    picks = pd.Series(False, index=scores.index, name="anomaly_pick")
+    if n_explore <= 0 or len(scores) <= capacity - n_explore:
+        return picks
+    order = _order(scores["risk_score"], scores.index)
+    rest = order[capacity - n_explore:]
+    unusual = scores.loc[rest, ["anomaly_score", "outlier_score"]].max(axis=1)
+    picks.loc[_order(unusual, unusual.index)[:n_explore]] = True
+    return picks
+
+
+def _order(score: pd.Series, ids: pd.Index) -> pd.Index:
+    """Ids by score descending, ties by id (re-runs agree)."""
+    frame = pd.DataFrame({"s": score.to_numpy(), "id": ids.astype(str)}, index=ids)
+    return frame.sort_values(["s", "id"], ascending=[False, True]).index
 
 
 def case_counts(request: ScoreRequest, configs: dict, active: dict[str, int]) -> dict[str, int]:
@@ -86,12 +112,22 @@ def model_rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) ->
     return labelled_rows(fs.table(entity), own, delay)
 
 
-def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Parts and risk for every row, ranked (ties broken by entity id, so re-runs agree)."""
-    scored = (model.score(rows) if scores is None else scores).round(6).reset_index(drop=True)
-    scored["entity_id"] = rows.index.to_numpy()
-    scored = scored.sort_values(["risk_score", "entity_id"], ascending=[False, True])
-    return scored.assign(rank=np.arange(1, len(scored) + 1))
+def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | None = None,
+                  picks: pd.Series | None = None, capacity: int = 0) -> pd.DataFrame:
+    """Parts and risk for every row, ranked: the blended ranking's head, then the anomaly picks
+    (`picks`, most unusual first) to fill the `capacity`, then the rest; ties broken by entity id,
+    so re-runs agree. `pick` says which: 'model' or 'anomaly pick'."""
+    scored = (model.score(rows) if scores is None else scores).round(6)
+    picks = pd.Series(False, index=scored.index) if picks is None else picks.reindex(scored.index, fill_value=False)
+    by_risk = _order(scored["risk_score"], scored.index)
+    head = [i for i in by_risk if not picks[i]]
+    n_head = max(capacity - int(picks.sum()), 0)
+    unusual = scored[["anomaly_score", "outlier_score"]].max(axis=1)
+    order = head[:n_head] + list(_order(unusual[picks], scored.index[picks.to_numpy()])) + head[n_head:]
+    out = scored.loc[order].reset_index(drop=True)
+    out["entity_id"] = np.asarray(order)
+    out["pick"] = np.where(picks.loc[order].to_numpy(), "anomaly pick", "model")
+    return out.assign(rank=np.arange(1, len(out) + 1))
 
 
 def hit_claims(hits: pd.DataFrame, claims: pd.DataFrame) -> pd.DataFrame:
@@ -146,9 +182,10 @@ class EntityList:
 
 def build_list(entity: str, fs: FeatureSet, model: RiskModel, version: str, labels: pd.DataFrame,
                reasons: pd.Series, attributes: pd.DataFrame, flagged: pd.DataFrame, options: ListOptions,
-               delay: int, stamps: dict[str, str], scores: pd.DataFrame | None = None) -> EntityList:
+               delay: int, stamps: dict[str, str], scores: pd.DataFrame | None = None,
+               picks: pd.Series | None = None) -> EntityList:
     rows = model_rows(entity, fs, labels, delay)
-    ranked = rank_entities(rows, model, scores).set_index("entity_id", drop=False)
+    ranked = rank_entities(rows, model, scores, picks, options.capacity).set_index("entity_id", drop=False)
     ranked = ranked.assign(
         period=fs.period, entity_type=entity, model_version=version,
         rule_hits=rows["rule_hits_total"].astype(int),

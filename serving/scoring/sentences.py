@@ -17,14 +17,9 @@ from features.dictionary import measures
 from features.peers import peer_group_label
 from features.schema import PEER_PCT, PEER_RATIO, Measure, base_name
 
-# model inputs that come from earlier inspections, not from the feature tables
-LABEL_MEASURES = (
-    Measure("prior_fraud_findings", "frauds found by earlier inspections", "以往检查查实的欺诈次数",
-            "findings"),
-    Measure("prior_inspections", "earlier inspections", "以往检查次数", "inspections"),
-)
 COUNT_UNITS = {"claims", "persons", "admissions", "providers", "visits", "stays", "purchases", "pharmacies",
-               "districts", "days", "packs", "lines", "findings", "inspections", "years"}
+               "districts", "days", "packs", "lines", "findings", "inspections", "years", "months", "doctors",
+               "diagnoses", "severity"}
 YUAN_UNITS = {"yuan", "yuan/bed", "yuan/person"}
 WORDS = {
     "en": {"median": {"provider": "peer median", "person": "median of insured persons"},
@@ -38,7 +33,6 @@ WORDS = {
 def vocabulary(entity: str) -> dict[str, Measure]:
     """Column name -> measure, for every model input of `entity`."""
     table = {m.name: m for m in measures(entity)}
-    table.update({m.name: m for m in LABEL_MEASURES})
     return table
 
 

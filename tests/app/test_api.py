@@ -223,14 +223,15 @@ def test_pages_need_a_sign_in_and_the_login_sets_a_cookie(client, tokens, scores
     period = latest(scores_dir)
     got = client.get(f"/periods/{period}/provider", follow_redirects=False)
     assert got.status_code == 303 and got.headers["location"].startswith("/login")
-    bad = client.post("/login", data={"token": "wrong", "next": "/"})
+    bad = client.post("/login", data={"name": "sam", "token": "wrong", "next": "/"})
     assert bad.status_code == 401 and "not valid" in bad.text
-    good = client.post("/login", data={"token": tokens["supervisor"], "next": f"/periods/{period}/provider"},
+    good = client.post("/login", data={"name": "sam", "token": tokens["supervisor"],
+                                       "next": f"/periods/{period}/provider"},
                        follow_redirects=False)
     assert good.status_code == 303 and "httponly" in good.headers["set-cookie"].lower()
     page = client.get(good.headers["location"])
     assert page.status_code == 200 and 'id="export-xlsx"' in page.text
-    assert client.post("/login", data={"token": tokens["supervisor"], "next": "//evil.example"},
+    assert client.post("/login", data={"name": "sam", "token": tokens["supervisor"], "next": "//evil.example"},
                        follow_redirects=False).headers["location"] == "/"
     client.cookies.clear()  # signed out, a reviewer's form post sends them back to the case page
     top = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].iloc[0]
@@ -258,7 +259,7 @@ def test_form_disposition_errors_keep_what_was_typed(client, tokens, scores_dir,
 def test_a_cross_site_form_post_is_refused(client, tokens, scores_dir, outcomes_url):
     period = latest(scores_dir)
     top = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].iloc[0]
-    client.cookies.set("fundguard_token", tokens["reviewer"])
+    client.post("/login", data={"name": "rita", "token": tokens["reviewer"]}, follow_redirects=False)
     got = client.post(f"/periods/{period}/provider/{top}/disposition", data={"outcome": "fraud"},
                       headers={"Origin": "https://intranet.evil.example"}, follow_redirects=False)
     assert got.status_code == 403 and OutcomeStore(outcomes_url).dispositions().empty

@@ -52,10 +52,11 @@ def browser(tmp_path):
         browser.close()
 
 
-def sign_in(browser, live, token, path):
+def sign_in(browser, live, name, token, path):
     page = browser.new_context(accept_downloads=True).new_page()
     page.goto(live + path)
     assert "/login" in page.url
+    page.fill("input[name=name]", name)
     page.fill("input[name=token]", token)
     page.click("button[type=submit]")
     page.wait_for_url(f"**{path}*")
@@ -64,9 +65,9 @@ def sign_in(browser, live, token, path):
 
 def test_review_a_case_and_feed_the_outcome_back(browser, live, tokens, scores_dir, outcomes_url, trained_tiny,
                                                  tmp_path):
-    period = sorted(p.name for p in scores_dir.iterdir())[-1]
+    period = max(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
     written = pd.read_parquet(scores_dir / period / "providers.parquet")
-    page = sign_in(browser, live, tokens["reviewer"], f"/periods/{period}/provider")
+    page = sign_in(browser, live, "rita", tokens["reviewer"], f"/periods/{period}/provider")
     assert page.locator("#list tbody tr").count() == 10  # first page
     assert page.locator("#export-xlsx").count() == 0     # reviewers do not export
 
@@ -123,10 +124,10 @@ def test_review_a_case_and_feed_the_outcome_back(browser, live, tokens, scores_d
 
 
 def test_a_supervisor_exports_the_filtered_list(browser, live, tokens, scores_dir):
-    period = sorted(p.name for p in scores_dir.iterdir())[-1]
+    period = max(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
     written = pd.read_parquet(scores_dir / period / "providers.parquet")
     kind = written["provider_type"].iloc[0]
-    page = sign_in(browser, live, tokens["supervisor"], f"/periods/{period}/provider")
+    page = sign_in(browser, live, "sam", tokens["supervisor"], f"/periods/{period}/provider")
     page.select_option("select[name=provider_type]", kind)
     page.click("#filters button[type=submit]")
     page.wait_for_url(f"**provider_type={kind}*")

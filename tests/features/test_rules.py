@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
@@ -293,7 +294,10 @@ def test_rule_counts_counts_rates_and_zeros():
     assert prov.loc["H1", "rule_R05_DUPLICATE_LINE_rate"] == pytest.approx(25.0)
     assert prov.loc["H1", "rule_hits_total"] == 2 and prov.loc["H1", "rule_hit_rate"] == pytest.approx(50.0)
     assert (prov.loc["K1"] == 0).all()
-    assert len(prov.columns) == 2 * len(rules) + 2
+    assert len(prov.columns) == 2 * len(rules) + 4
+    # severity-weighted evidence: R05 (2) on one claim, R08 (1) on one, R10 (1) on two
+    assert prov.loc["H1", "rule_evidence"] == pytest.approx(np.log(2) + 0.25 * np.log(2) + 0.25 * np.log(3))
+    assert prov.loc["H1", "rule_severity_max"] == 2 and prov.loc["K1", "rule_evidence"] == 0
     person = rule_counts(hits, "person", c, rules)
     assert list(person.index) == ["P1", "P3", "P5"]
     assert person.loc["P1", "rule_hits_total"] == 2 and person.loc["P1", "rule_hit_rate"] == 100.0
@@ -307,7 +311,7 @@ def test_rule_counts_on_no_hits_keeps_every_rule_column():
     empty = pd.DataFrame({name: pd.Series([], dtype="str") for name in HIT_COLUMNS})
     counts = rule_counts(empty, "provider", c)
     assert list(counts.index) == ["H1"] and (counts == 0).all().all()
-    assert counts.shape[1] == 2 * len(RULES) + 2
+    assert counts.shape[1] == 2 * len(RULES) + 4
 
 
 # ---------------------------------------------------------------- the rule table

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from models.anomaly import AnomalyDetector
-from models.blend import choose_blend
+from models.blend import FoldScores, baseline_figures, choose_blend, verdict
 from models.metrics import at_k, average_precision, baselines, random_baseline, recall_by_pattern
 from models.outlier import PeerOutlier
-from models.risk import Blend
+from models.risk import PARTS, UNSUPERVISED_BLEND, Blend, rule_scale
 from models.split import rolling_origin
 
 
@@ -65,18 +65,47 @@ def test_anomaly_and_outlier_scores_are_higher_for_the_unusual():
     assert detector.score(X).min() >= 0.0 and detector.score(X).max() <= 1.0
 
 
+def _parts(**columns) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame({p: columns.get(p, np.zeros(n)) for p in PARTS})
+
+
 def test_blend_forms_stay_in_zero_one():
-    parts = pd.DataFrame({"model_score": [0.2, 1.0], "anomaly_score": [0.9, 0.0], "outlier_score": [0.5, 0.5]})
-    assert list(Blend((0.5, 0.5, 0.0), "linear").apply(parts)) == pytest.approx([0.55, 0.5])
-    assert list(Blend((0.5, 0.5, 0.0), "max").apply(parts)) == pytest.approx([0.9, 1.0])
+    parts = _parts(model_score=[0.2, 1.0], anomaly_score=[0.9, 0.0], outlier_score=[0.5, 0.5])
+    w = (0.5, 0.0, 0.5, 0.0, 0.0, 0.0)
+    assert list(Blend(w, "linear").apply(parts)) == pytest.approx([0.55, 0.5])
+    assert list(Blend(w, "max").apply(parts)) == pytest.approx([0.9, 1.0])
 
 
-def test_choose_blend_keeps_half_the_weight_unsupervised():
-    idx = pd.RangeIndex(20)
+def test_without_labels_a_severity_3_hit_outranks_every_entity_without_a_hit():
+    reference = np.sort(np.array([0.2, 0.5, 1.0, 3.0, 8.0]))
+    rule = rule_scale(np.array([0.0, 0.0, 1.4, 0.3]), np.array([0.0, 0.0, 3.0, 1.0]), reference)
+    parts = _parts(rule_score=rule, anomaly_score=[1.0, 0.99, 0.0, 0.0], outlier_score=[1.0, 0.2, 0.0, 0.0])
+    risk = UNSUPERVISED_BLEND.apply(parts)
+    assert risk[2] > risk[0] >= risk[1]  # the severity-3 hit first, whatever is unusual
+    assert rule[0] == 0.0 and rule[2] >= 0.75
+
+
+def test_choose_blend_finds_what_the_labels_know_and_says_how_the_baselines_fare():
+    idx = pd.RangeIndex(30)
     rng = np.random.default_rng(1)
-    parts = pd.DataFrame({"model_score": np.linspace(1, 0, 20), "anomaly_score": rng.random(20),
-                          "outlier_score": rng.random(20)}, index=idx)
-    positive = pd.Series(idx < 3, index=idx)  # only the model part knows them
-    best, table = choose_blend([(parts, positive)], k=3, min_unsupervised=0.5)
-    assert sum(best.weights[1:]) >= 0.5
-    assert table.loc[0, "precision_at_k"] == 1.0  # and still finds what the labels know
+    parts = _parts(model_score=np.linspace(1, 0, 30), anomaly_score=rng.random(30), outlier_score=rng.random(30),
+                   spend_score=rng.random(30), core_score=rng.random(30), rule_score=rng.random(30))
+    parts = parts.set_axis(idx).assign(rule_hits=rng.integers(0, 5, 30))
+    folds = [FoldScores(parts, pd.Series(idx < 3, index=idx), 3)]
+    best, table = choose_blend(folds)
+    assert table.loc[0, "precision_at_k"] == 1.0 and best.supervised_weight > 0
+    base = baseline_figures(folds)
+    assert set(base) == {"biggest spenders (12 months)", "most rule hits", "plain model on raw 12-month aggregates"}
+    beats, words = verdict({"precision_at_k": 1.0, "pr_auc": 1.0}, base)
+    assert beats and "beats every baseline" in words
+    loses, words = verdict({"precision_at_k": 0.0, "pr_auc": 0.0}, base)
+    assert not loses and "does NOT beat" in words
+
+
+def test_choose_blend_without_labels_keeps_to_the_unsupervised_parts():
+    idx = pd.RangeIndex(10)
+    parts = _parts(model_score=np.linspace(1, 0, 10), anomaly_score=np.linspace(0, 1, 10)).set_axis(idx)
+    best, _ = choose_blend([FoldScores(parts.assign(rule_hits=0), pd.Series(idx < 2, index=idx), 2)],
+                           supervised=False)
+    assert best.supervised_weight == 0

@@ -7,7 +7,6 @@ import pytest
 
 from models import tracking
 from models.job import run_artifacts
-from models.labelling import with_label_history
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +16,8 @@ def store(tmp_path_factory):
     return uri
 
 
-def _register(outcome, rows, precision):
-    metrics = {**outcome.metrics, tracking.PRIMARY: precision}
+def _register(outcome, rows, precision, beats=True):
+    metrics = {**outcome.metrics, tracking.PRIMARY: precision, "beats_baselines": float(beats)}
     sample = rows[outcome.result.features].head(20)
     return tracking.log_and_register("provider", outcome.result.model, sample, {"k": 1}, metrics,
                                      run_artifacts(outcome), {"until": "test", "data_fingerprint": "abc"})
@@ -27,15 +26,15 @@ def _register(outcome, rows, precision):
 def test_champion_moves_only_for_a_better_model(store, trained_tiny):
     outcome = trained_tiny["outcomes"]["provider"]
     until = trained_tiny["periods"][-2]
-    labels = trained_tiny["labels"]
-    rows = with_label_history(trained_tiny["feature_sets"][until].provider,
-                              labels[labels["entity_type"] == "provider"], 1)
+    rows = trained_tiny["feature_sets"][until].provider
     first = _register(outcome, rows, 0.5)
     assert first.alias == "champion"
     worse = _register(outcome, rows, 0.4)
     assert worse.alias == "challenger" and "does not beat" in worse.message
+    better_but_not_than_baselines = _register(outcome, rows, 0.9, beats=False)
+    assert better_but_not_than_baselines.alias == "challenger" and "baselines" in better_but_not_than_baselines.message
     better = _register(outcome, rows, 0.6)
-    assert better.alias == "champion" and int(better.version) == int(first.version) + 2
+    assert better.alias == "champion" and int(better.version) == int(first.version) + 3
 
     model, version = tracking.load_champion("provider")
     assert version == better.version
@@ -43,11 +42,22 @@ def test_champion_moves_only_for_a_better_model(store, trained_tiny):
 
     listing = tracking.list_models()
     mine = listing[listing["model"] == "fundguard-provider"]
-    assert len(mine) == 3
+    assert len(mine) == 4
     assert mine.set_index("version").loc[int(better.version), "aliases"] == "champion"
-    assert mine.set_index("version").loc[int(worse.version), "aliases"] == "challenger"
+    assert mine.set_index("version").loc[int(better_but_not_than_baselines.version), "aliases"] == "challenger"
 
 
 def test_no_champion_is_a_clear_error(store):
     with pytest.raises(LookupError, match="fundguard train"):
         tracking.load_champion("person")
+
+
+def test_promotion_needs_the_baselines_beaten_but_a_first_version_always_serves():
+    first, why = tracking.promotion({tracking.PRIMARY: 0.1, "beats_baselines": 0.0}, None)
+    assert first and "WARNING" in why and "baselines" in why
+    unsupervised, _ = tracking.promotion({"beats_baselines": 0.0}, None)
+    assert unsupervised  # no validation figures at all: still the first champion
+    old = {tracking.PRIMARY: 0.5, tracking.SECONDARY: 0.5}
+    assert tracking.promotion({tracking.PRIMARY: 0.6, tracking.SECONDARY: 0.5, "beats_baselines": 1.0}, old)[0]
+    assert not tracking.promotion({tracking.PRIMARY: 0.6, tracking.SECONDARY: 0.5, "beats_baselines": 0.0}, old)[0]
+    assert not tracking.promotion({tracking.PRIMARY: 0.5, tracking.SECONDARY: 0.4, "beats_baselines": 1.0}, old)[0]
