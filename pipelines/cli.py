@@ -116,6 +116,32 @@ def _write_report(result, report: Path | None, data: Path) -> None:
     typer.echo(f"report: {report}")
 
 
+@app.command("import")
+def import_export(
+    source: Annotated[Path, typer.Option("--from", help="the agency's export folder (read only)")],
+    out: Annotated[Path, typer.Option(help="folder to write the dataset in the contract's shape (new)")],
+    mapping: Annotated[str, typer.Option(help="mapping YAML file, or the name of a shipped mapping: nhsa "
+                                              "(the national platform's settlement and fee-detail records)")] = "nhsa",
+    overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
+) -> None:
+    """Turn an agency's export (CSV or Excel, GB18030/UTF-8, its own column names and codes) into the
+    contract's tables; unmappable values get the same report as `validate`, and nothing is written."""
+    from data_contracts.importing import MAPPINGS_DIR, import_export as run
+
+    shipped = MAPPINGS_DIR / f"{mapping}.yaml"
+    spec = shipped if not Path(mapping).suffix and shipped.is_file() else Path(mapping)
+    if not spec.is_file():
+        raise typer.BadParameter(f"no mapping file {mapping!r} (shipped: "
+                                 f"{', '.join(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))})", param_hint="--mapping")
+    with _contract_exit(source, None):
+        try:
+            result = run(source, spec, out, overwrite=overwrite)
+        except (ValueError, FileExistsError) as exc:
+            raise Fault(str(exc)) from exc
+    rows = ", ".join(f"{table} {n:,}" for table, n in result.rows.items())
+    typer.echo(f"imported {source} into {out} with {spec.name}: {rows}\nnext: fundguard validate --data {out}")
+
+
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="dataset folder")],
@@ -395,3 +421,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"an unexpected {type(exc).__name__}: {str(exc)[:300]}. Nothing was changed; please report this "
               f"with the log file", exc, log)
     sys.exit(code if isinstance(code, int) else 0)
+
+from pipelines.cli_admin import audit_app  # noqa: E402
+
+app.add_typer(audit_app, name="audit")

@@ -1,7 +1,7 @@
 """`fundguard serve`: the reviewers' and supervisors' web app over the scored inspection lists.
 
 Server-rendered pages (list, case, audit) and a JSON API under /api (OpenAPI at /openapi.json, a
-try-it page at /docs whose Swagger UI is served from the `swagger-ui-bundle` package: no request
+try-it page at /docs whose Swagger UI is served from the `fastapi-offline` package: no request
 leaves the agency's network). It reads what `fundguard score` wrote and never runs a model.
 Dispositions and the audit log go to the outcomes database (`serving.store.outcomes`).
 
@@ -54,9 +54,10 @@ def docs() -> HTMLResponse:
 
 
 def mount_assets(app: FastAPI) -> None:
-    """/static: the pages' files; /static/swagger: Swagger UI from the swagger-ui-bundle package
-    (mounted first, as /static would otherwise take its paths)."""
-    from swagger_ui_bundle import swagger_ui_path
+    """/static: the pages' files; /static/swagger: Swagger UI from the fastapi-offline package (its
+    assets only; mounted first, as /static would otherwise take its paths)."""
+    import fastapi_offline
 
-    app.mount("/static/swagger", StaticFiles(directory=str(swagger_ui_path)), name="swagger")
+    swagger = Path(fastapi_offline.__file__).parent / "static"
+    app.mount("/static/swagger", StaticFiles(directory=swagger), name="swagger")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -20,8 +20,8 @@ from models.risk import RiskModel
 GRADES = ((0.95, "D"), (0.85, "C"), (0.60, "B"), (0.0, "A"))
 GRADE_RULE = "A: risk < 0.60; B: 0.60-0.85; C: 0.85-0.95; D: >= 0.95"
 LIST_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "model_score", "anomaly_score",
-                "outlier_score", "rule_hits", "amount_at_risk", "reasons", "model_version", "pick", "rule_score",
-                "core_score", "spend_score"]
+                "outlier_score", "rule_hits", "amount_at_risk", "reasons", "model_version", "pick", "blend_score",
+                "rule_score", "core_score", "spend_score"]
 PROVIDER_COLUMNS = ["provider_type", "level", "region", "peer_group", "credit_grade"]
 
 
@@ -123,10 +123,17 @@ def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | N
     head = [i for i in by_risk if not picks[i]]
     n_head = max(capacity - int(picks.sum()), 0)
     unusual = scored[["anomaly_score", "outlier_score"]].max(axis=1)
-    order = head[:n_head] + list(_order(unusual[picks], scored.index[picks.to_numpy()])) + head[n_head:]
+    chosen = list(_order(unusual[picks], scored.index[picks.to_numpy()]))
+    order = head[:n_head] + chosen + head[n_head:]
     out = scored.loc[order].reset_index(drop=True)
     out["entity_id"] = np.asarray(order)
     out["pick"] = np.where(picks.loc[order].to_numpy(), "anomaly pick", "model")
+    out["blend_score"] = out["risk_score"]
+    if chosen:  # the ranking follows risk_score: picks sit between the head and the rest
+        above = scored.loc[head[n_head - 1], "risk_score"] if n_head else 1.0
+        below = scored.loc[head[n_head], "risk_score"] if len(head) > n_head else 0.0
+        steps = np.linspace(above, below, len(chosen) + 2)[1:-1]
+        out.loc[n_head:n_head + len(chosen) - 1, "risk_score"] = steps.round(6)
     return out.assign(rank=np.arange(1, len(out) + 1))
 
 

@@ -140,3 +140,23 @@ def test_a_supervisor_exports_the_filtered_list(browser, live, tokens, scores_di
     page.goto(f"{live}/periods/{period}/provider/{written['entity_id'].iloc[0]}")
     assert page.locator("#waterfall svg").is_visible()
     assert page.locator("#dispose").count() == 0 and "Only reviewers record outcomes" in page.content()
+
+
+def test_pages_and_api_docs_work_under_the_content_security_policy_without_the_internet(browser, live, tokens,
+                                                                                         scores_dir):
+    periods = sorted(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
+    page = sign_in(browser, live, "rita", tokens["reviewer"], f"/periods/{periods[-1]}/provider")
+    violations, elsewhere = [], []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.on("request", lambda r: None if r.url.startswith((live, "data:")) else elsewhere.append(r.url))
+    page.reload()
+    page.select_option("select[name=_period]", periods[0])  # the period picker (static/app.js)
+    page.wait_for_url(f"**/periods/{periods[0]}/provider")
+    top = page.locator("#list tbody tr").first.get_attribute("data-id")
+    page.goto(f"{live}/periods/{periods[0]}/provider/{top}")
+    assert page.locator("#waterfall svg").is_visible()
+    assert page.evaluate("getComputedStyle(document.querySelector('header')).display") == "flex"  # app.css applied
+    page.goto(f"{live}/docs")
+    page.wait_for_selector(".opblock", timeout=60_000)
+    assert page.locator(".opblock").count() >= 8  # Swagger UI drew the operations from /openapi.json
+    assert violations == [] and elsewhere == []
