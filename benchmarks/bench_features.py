@@ -74,17 +74,24 @@ def pandas_five(h: History) -> pd.DataFrame:
     cur = h.current
     g = cur.groupby("provider_id")
     same = cur.groupby(["provider_id", "day", "total_amount"]).size()
-    return pd.DataFrame({"n_claims": g.size(), "fund_paid": g["fund_paid"].sum(),
-                         "n_persons": g["person_id"].nunique(), "night_share": g["night"].mean(),
-                         "identical_amount_max": same.groupby(level=0).max()}).astype(float)
+    return pd.DataFrame(
+        {
+            "n_claims": g.size(),
+            "fund_paid": g["fund_paid"].sum(),
+            "n_persons": g["person_id"].nunique(),
+            "night_share": g["night"].mean(),
+            "identical_amount_max": same.groupby(level=0).max(),
+        }
+    ).astype(float)
 
 
 def duckdb_five(data: Path, period: str) -> pd.DataFrame:
     start, end = period_bounds(period)
     claims = str(data / "claims.parquet").replace("'", "''")
     with duckdb.connect() as con:
-        out = con.execute(DUCKDB_FIVE.format(claims=claims),
-                          {"start": start.to_pydatetime(), "end": end.to_pydatetime()}).df()
+        out = con.execute(
+            DUCKDB_FIVE.format(claims=claims), {"start": start.to_pydatetime(), "end": end.to_pydatetime()}
+        ).df()
     return out.set_index("provider_id")[FIVE].astype(float)
 
 
@@ -107,8 +114,9 @@ def main() -> None:
     ap.add_argument("--period", default="2025-12", help="month to build, YYYY-MM (default 2025-12)")
     args = ap.parse_args()
     if not (args.data / "claims.parquet").exists():
-        sys.exit(f"no claims.parquet in {args.data}: generate one with "
-                 f"`fundguard generate --out {args.data} --scale city`")
+        sys.exit(
+            f"no claims.parquet in {args.data}: generate one with `fundguard generate --out {args.data} --scale city`"
+        )
     cores = len(os.sched_getaffinity(0))
 
     load_s, tables = timed(load_dataset, args.data)
@@ -128,13 +136,18 @@ def main() -> None:
     end_gb = peak_gb()
 
     problems = differences(ours, five_db) + [f"pandas five: {p}" for p in differences(five_pd, five_db)]
-    print(f"{args.data} {args.period} (12 months of history), {cores} cores: {n_prov:,} providers, "
-          f"{n_pers:,} persons, {n_hits:,} rule hits")
+    print(
+        f"{args.data} {args.period} (12 months of history), {cores} cores: {n_prov:,} providers, "
+        f"{n_pers:,} persons, {n_hits:,} rule hits"
+    )
     print(f"{'step':<34}{'seconds':>9}{'peak GB':>9}")
-    for step, secs, gb in (("load_dataset", load_s, load_gb), ("build_feature_set", build_s, build_gb),
-                           ("cut_history (inside the build)", cut_s, None),
-                           ("five aggregates, pandas on cut", five_pd_s, None),
-                           ("five aggregates, DuckDB on Parquet", five_db_s, end_gb)):
+    for step, secs, gb in (
+        ("load_dataset", load_s, load_gb),
+        ("build_feature_set", build_s, build_gb),
+        ("cut_history (inside the build)", cut_s, None),
+        ("five aggregates, pandas on cut", five_pd_s, None),
+        ("five aggregates, DuckDB on Parquet", five_db_s, end_gb),
+    ):
         print(f"{step:<34}{secs:>9.2f}{'' if gb is None else f'{gb:.2f}':>9}")
     total = load_s + build_s
     verdict = "PASS" if total <= TARGET_S and build_gb <= TARGET_GB else "FAIL"

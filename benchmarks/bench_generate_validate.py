@@ -68,14 +68,17 @@ def main() -> None:
     floor_w = write_floor(floor_dir, n_claims, n_lines)
     rows.append(("generate", gen_s, gen_gb, 180, 8, floor_w))
     if not args.skip_validate:
-        val_s, val_gb, rc = run_child(["validate", "--data", str(args.out),
-                                       "--report", str(args.out.parent / "validation.json")])
+        val_s, val_gb, rc = run_child(
+            ["validate", "--data", str(args.out), "--report", str(args.out.parent / "validation.json")]
+        )
         if rc not in (0, 2):
             sys.exit(f"validate failed with status {rc}")
         rows.append(("validate", val_s, val_gb, 60, 8, read_floor(args.out)))
     print(f"{args.scale}: {n_claims:,} claims, {n_lines:,} claim lines")
-    print(f"{'step':<10}{'seconds':>9}{'peak GB':>9}{'target s':>10}{'target GB':>10}"
-          f"{'baseline s':>12}{'ratio':>7}  verdict")
+    print(
+        f"{'step':<10}{'seconds':>9}{'peak GB':>9}{'target s':>10}{'target GB':>10}"
+        f"{'baseline s':>12}{'ratio':>7}  verdict"
+    )
     for step, secs, gb, t_s, t_gb, base in rows:
         ok = "PASS" if secs <= t_s and gb <= t_gb else "FAIL"
         print(f"{step:<10}{secs:>9.1f}{gb:>9.2f}{t_s:>10}{t_gb:>10}{base:>12.1f}{secs / base:>7.1f}  {ok}")

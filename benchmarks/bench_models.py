@@ -54,23 +54,31 @@ def main() -> None:
         make_lgbm().fit(table[feature_columns(table)], (table.index % 10 == 0).astype(int))
     t_base = time.perf_counter() - start
     print(f"data {args.data}: {len(periods)} months, trained up to {until}, scored {outcomes['provider'].test_period}")
-    print(f"{'entity':<9}{'k':>5}{'ours':>7}{'spend':>7}{'rules':>7}{'random':>8}{'ours/spend':>11}"
-          f"{'never top10%':>13}  blend")
+    print(
+        f"{'entity':<9}{'k':>5}{'ours':>7}{'spend':>7}{'rules':>7}{'random':>8}{'ours/spend':>11}"
+        f"{'never top10%':>13}  blend"
+    )
     for entity, o in outcomes.items():
         m = o.metrics
         ratio = m["test_model_precision_at_k"] / max(m["test_spend_precision_at_k"], 1e-9)
-        print(f"{entity:<9}{int(m['test_k']):>5}{m['test_model_precision_at_k']:>7.2f}{m['test_spend_precision_at_k']:>7.2f}"
-              f"{m['test_rules_precision_at_k']:>7.2f}{m['test_random_precision_at_k']:>8.3f}{ratio:>11.1f}"
-              f"{m.get('test_never_labelled_in_top10pct', float('nan')):>13.2f}  {o.result.model.blend.describe()}")
+        print(
+            f"{entity:<9}{int(m['test_k']):>5}{m['test_model_precision_at_k']:>7.2f}{m['test_spend_precision_at_k']:>7.2f}"
+            f"{m['test_rules_precision_at_k']:>7.2f}{m['test_random_precision_at_k']:>8.3f}{ratio:>11.1f}"
+            f"{m.get('test_never_labelled_in_top10pct', float('nan')):>13.2f}  {o.result.model.blend.describe()}"
+        )
     p = outcomes["provider"].metrics
-    checks = {"provider precision@k >= 0.85": p["test_model_precision_at_k"] >= 0.85,
-              "provider precision@k >= 3x spend": p["test_model_precision_at_k"] >= 3 * p["test_spend_precision_at_k"],
-              "never-labelled >= half in top 10%": p.get("test_never_labelled_in_top10pct", 0) >= 0.5,
-              "training <= 120 s": t_features + t_fit <= 120}
-    recall = {k[len("test_recall_"):]: round(v, 2) for k, v in p.items() if k.startswith("test_recall_")}
+    checks = {
+        "provider precision@k >= 0.85": p["test_model_precision_at_k"] >= 0.85,
+        "provider precision@k >= 3x spend": p["test_model_precision_at_k"] >= 3 * p["test_spend_precision_at_k"],
+        "never-labelled >= half in top 10%": p.get("test_never_labelled_in_top10pct", 0) >= 0.5,
+        "training <= 120 s": t_features + t_fit <= 120,
+    }
+    recall = {k[len("test_recall_") :]: round(v, 2) for k, v in p.items() if k.startswith("test_recall_")}
     print(f"provider recall@k by pattern: {recall}")
-    print(f"training time: features {t_features:.1f} s + fit/evaluate {t_fit:.1f} s = {t_features + t_fit:.1f} s; "
-          f"one plain LightGBM fit per entity on the same rows {t_base:.1f} s (ratio {(t_features + t_fit) / t_base:.1f})")
+    print(
+        f"training time: features {t_features:.1f} s + fit/evaluate {t_fit:.1f} s = {t_features + t_fit:.1f} s; "
+        f"one plain LightGBM fit per entity on the same rows {t_base:.1f} s (ratio {(t_features + t_fit) / t_base:.1f})"
+    )
     for name, ok in checks.items():
         print(f"{'PASS' if ok else 'FAIL'}  {name}")
 

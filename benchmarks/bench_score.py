@@ -41,8 +41,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 TARGET_S = 120
-CASES = {"provider": 60, "person": 200}   # 2 x capacity: 5% of 600 providers, 100 persons
-TRAIN_MONTHS = 5                          # fewest months giving one rolling-origin fold (3 train, gap, validate)
+CASES = {"provider": 60, "person": 200}  # 2 x capacity: 5% of 600 providers, 100 persons
+TRAIN_MONTHS = 5  # fewest months giving one rolling-origin fold (3 train, gap, validate)
 
 
 def peak_gb() -> float:
@@ -77,9 +77,15 @@ def train(data: str, period: str) -> tuple[dict, dict]:
     configs = train_configs(ModelSettings(validation_folds=1))
     outcomes = train_models(feature_sets, labels, months[-1], configs)
     models = {e: (o.result.model, f"bench-{months[0]}..{months[-1]}") for e, o in outcomes.items()}
-    info = {"months": months, "features_s": t_features, "fit_s": time.perf_counter() - start - t_features,
-            "trees": {e: m.classifier_.booster_.num_trees() if hasattr(m.classifier_, "booster_") else 0
-                      for e, (m, _) in models.items()}}
+    info = {
+        "months": months,
+        "features_s": t_features,
+        "fit_s": time.perf_counter() - start - t_features,
+        "trees": {
+            e: m.classifier_.booster_.num_trees() if hasattr(m.classifier_, "booster_") else 0
+            for e, (m, _) in models.items()
+        },
+    }
     return models, info
 
 
@@ -101,6 +107,7 @@ class Parts:
                 return fn(*args, **kwargs)
             finally:
                 self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+
         return wrapper
 
 
@@ -120,8 +127,9 @@ def trained_models(data: Path, period: str, cache: Path | None) -> tuple[dict, d
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", type=Path, default=Path("data/bench/city"),
-                    help="city-scale dataset (generated there if missing)")
+    ap.add_argument(
+        "--data", type=Path, default=Path("data/bench/city"), help="city-scale dataset (generated there if missing)"
+    )
     ap.add_argument("--period", default="2025-12", help="month to score, YYYY-MM (default 2025-12)")
     ap.add_argument("--seed", type=int, default=20260101, help="generator seed when the data is missing")
     ap.add_argument("--models", type=Path, default=None, help="pickle to reuse trained models from (or save to)")
@@ -133,16 +141,23 @@ def main() -> None:
 
     if not (args.data / "claims.parquet").exists():
         from synthetic.generate import generate
+
         print(f"generating city-scale data into {args.data} ...", flush=True)
         generate(args.data, scale="city", seed=args.seed)
 
     start = time.perf_counter()
     models, info = trained_models(args.data, args.period, args.models)
     t_train = time.perf_counter() - start
-    how = (f"reused from {info['cached']}" if "cached" in info else
-           f"trained in {t_train:.0f} s (features {info['features_s']:.0f} s, fit {info['fit_s']:.0f} s)")
-    print(f"models: train_models on {info['months'][0]}..{info['months'][-1]} of the same data, one fold; "
-          f"trees {info['trees']}; {how} — not measured", flush=True)
+    how = (
+        f"reused from {info['cached']}"
+        if "cached" in info
+        else f"trained in {t_train:.0f} s (features {info['features_s']:.0f} s, fit {info['fit_s']:.0f} s)"
+    )
+    print(
+        f"models: train_models on {info['months'][0]}..{info['months'][-1]} of the same data, one fold; "
+        f"trees {info['trees']}; {how} — not measured",
+        flush=True,
+    )
 
     # imported after the fork, so the training child does not carry them
     import serving.scoring.period
@@ -154,6 +169,7 @@ def main() -> None:
     from serving.scoring.period import score_period
     from serving.scoring.ranking import GRADE_RULE, ListOptions, model_rows
     from serving.store.scored_month import write_period
+
     parts = Parts()
     parts.watch(serving.scoring.period, "shap_values", "reasons", "build_list", "_case")
     parts.watch(serving.store.scored_month, "workbook_bytes")
@@ -161,8 +177,9 @@ def main() -> None:
     gc.collect()
     labels_path = args.data / "labels.csv"
     t_load, (tables, labels) = timed(lambda: (load_dataset(args.data), load_labels(labels_path)))
-    t_stamp, stamps = timed(lambda: {"data_fingerprint": dataset_fingerprint(args.data, [labels_path]),
-                                     "code_version": code_version()})
+    t_stamp, stamps = timed(
+        lambda: {"data_fingerprint": dataset_fingerprint(args.data, [labels_path]), "code_version": code_version()}
+    )
     gb_load = peak_gb()
 
     profiler = cProfile.Profile() if args.profile else None
@@ -172,15 +189,20 @@ def main() -> None:
     options = {e: ListOptions() for e in CASES}  # the monthly run's defaults: every active entity listed
     if profiler:
         profiler.enable()
-    steps["score_period"], scored = timed(score_period, tables, labels, fs, models, options, "en", 1, stamps,
-                                          CASES)
+    steps["score_period"], scored = timed(score_period, tables, labels, fs, models, options, "en", 1, stamps, CASES)
     steps["render_report"], html = timed(render_report, scored.report)
-    manifest = {"period": args.period, "models": {e: v for e, (_, v) in models.items()}, **stamps,
-                "credit_grades": GRADE_RULE, "rows": {e: len(lst.listed) for e, lst in scored.lists.items()}}
+    manifest = {
+        "period": args.period,
+        "models": {e: v for e, (_, v) in models.items()},
+        **stamps,
+        "credit_grades": GRADE_RULE,
+        "rows": {e: len(lst.listed) for e, lst in scored.lists.items()},
+    }
     with tempfile.TemporaryDirectory(prefix="bench_score_") as tmp:
         lists = {e: lst.listed for e, lst in scored.lists.items()}
-        steps["write_period"], target = timed(write_period, Path(tmp) / args.period, lists, scored.cases, html,
-                                              manifest)
+        steps["write_period"], target = timed(
+            write_period, Path(tmp) / args.period, lists, scored.cases, html, manifest
+        )
         sizes = {p.name: p.stat().st_size for p in target.iterdir() if p.is_file()}
         n_cases = sum(1 for _ in (target / "cases").rglob("*.json"))
     if profiler:
@@ -197,10 +219,12 @@ def main() -> None:
     measured = steps["score_period"] + steps["render_report"] + steps["write_period"]
 
     print(f"{args.data} {args.period}, {cores} cores, load average at start {load_start}, at end {load()}")
-    print(f"rows scored: {len(fs.provider):,} providers, {len(fs.person):,} persons; listed "
-          f"{', '.join(f'{e} {len(x):,}' for e, x in lists.items())}; {n_cases} case files; "
-          f"workbook {sizes.get('inspection_list.xlsx', 0) / 1e6:.1f} MB, "
-          f"report {sizes.get('report.html', 0) / 1e6:.1f} MB")
+    print(
+        f"rows scored: {len(fs.provider):,} providers, {len(fs.person):,} persons; listed "
+        f"{', '.join(f'{e} {len(x):,}' for e, x in lists.items())}; {n_cases} case files; "
+        f"workbook {sizes.get('inspection_list.xlsx', 0) / 1e6:.1f} MB, "
+        f"report {sizes.get('report.html', 0) / 1e6:.1f} MB"
+    )
     print(f"{'step':<34}{'seconds':>9}{'peak GB':>9}")
     print(f"{'(load_dataset + labels)':<34}{t_load:>9.2f}{'':>9}")
     print(f"{'(data fingerprint, code version)':<34}{t_stamp:>9.2f}{gb_load:>9.2f}")
@@ -213,10 +237,14 @@ def main() -> None:
         if step in inside:
             print(f"  {'(the rest)':<32}{secs - sum(parts.seconds.get(n, 0.0) for n in inside[step]):>9.2f}")
     verdict = "PASS" if total <= TARGET_S else "FAIL"
-    print(f"total (features + score + report + write): {total:.1f} s against the {TARGET_S} s target: {verdict}; "
-          f"with loading and fingerprint {total + t_load + t_stamp:.1f} s; peak RSS {gb_end:.2f} GB")
-    print(f"baseline: RiskModel.predict of both models on the same rows {t_base:.2f} s; "
-          f"score + report + write / baseline = {measured / t_base:.0f}x; total / baseline = {total / t_base:.0f}x")
+    print(
+        f"total (features + score + report + write): {total:.1f} s against the {TARGET_S} s target: {verdict}; "
+        f"with loading and fingerprint {total + t_load + t_stamp:.1f} s; peak RSS {gb_end:.2f} GB"
+    )
+    print(
+        f"baseline: RiskModel.predict of both models on the same rows {t_base:.2f} s; "
+        f"score + report + write / baseline = {measured / t_base:.0f}x; total / baseline = {total / t_base:.0f}x"
+    )
     if profiler:
         profiler.dump_stats(args.profile)
         print(f"\ncProfile of score_period + render_report + write_period (in {args.profile}):")

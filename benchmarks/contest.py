@@ -55,8 +55,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--k", type=int, default=None, help="precision@k (default: min(50, n/3) withhold, 20 truth)")
     ap.add_argument("--mode", choices=("auto", "withhold", "truth"), default="auto")
     ap.add_argument("--json", type=Path, default=None, help="also write the figures here")
-    ap.add_argument("--fundguard", default=DEFAULT_FUNDGUARD,
-                    help="the command to run (e.g. 'env PYTHONPATH=/tmp/snapshot /work/main/.venv/bin/fundguard')")
+    ap.add_argument(
+        "--fundguard",
+        default=DEFAULT_FUNDGUARD,
+        help="the command to run (e.g. 'env PYTHONPATH=/tmp/snapshot /work/main/.venv/bin/fundguard')",
+    )
     ap.add_argument("--until", default=None, help="pass --until YYYY-MM to `fundguard train` (default: not passed)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per fundguard command")
     ap.add_argument("--workdir", type=Path, default=None, help="parent of the temporary work folder (default: /tmp)")
@@ -64,6 +67,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 # ---------------------------------------------------------------- reading the dataset
+
 
 def table_file(folder: Path, name: str) -> Path:
     """NAME.parquet, else NAME.csv (the contract's rule)."""
@@ -83,8 +87,19 @@ def read_table(folder: Path, name: str, columns: list[str] | None = None) -> pd.
 
 def load_claims(folder: Path) -> pd.DataFrame:
     """The claims columns the baselines need, with each claim's line count and settlement month."""
-    cols = ["claim_id", "person_id", "provider_id", "doctor_id", "setting", "admit_date", "discharge_date",
-            "settle_time", "diagnosis", "total_amount", "fund_paid"]
+    cols = [
+        "claim_id",
+        "person_id",
+        "provider_id",
+        "doctor_id",
+        "setting",
+        "admit_date",
+        "discharge_date",
+        "settle_time",
+        "diagnosis",
+        "total_amount",
+        "fund_paid",
+    ]
     claims = read_table(folder, "claims", cols)
     lines = read_table(folder, "claim_items", ["claim_id"])["claim_id"].astype(str).value_counts()
     claims["claim_id"] = claims["claim_id"].astype(str)
@@ -102,6 +117,7 @@ def provider_labels(labels: pd.DataFrame) -> pd.Series:
 
 
 # ---------------------------------------------------------------- the work folder and fundguard's runs
+
 
 @dataclass
 class Run:
@@ -137,10 +153,16 @@ def make_workdir(dataset: Path, parent: Path | None) -> Path:
 def fundguard_env(work: Path) -> dict[str, str]:
     """The environment of every fundguard run: all state in the work folder, the project's settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FUNDGUARD_", "MLFLOW_"))}
-    env.update({"FUNDGUARD_DATA_DIR": str(work), "FUNDGUARD_REPORTS_DIR": str(work / "reports"),
-                "FUNDGUARD_SCORES_DIR": str(work / "scores"),
-                "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
-                "FUNDGUARD_OUTCOMES_URL": f"sqlite:///{work / 'outcomes.db'}", "FUNDGUARD_CONF_DIR": CONF_DIR})
+    env.update(
+        {
+            "FUNDGUARD_DATA_DIR": str(work),
+            "FUNDGUARD_REPORTS_DIR": str(work / "reports"),
+            "FUNDGUARD_SCORES_DIR": str(work / "scores"),
+            "MLFLOW_TRACKING_URI": f"sqlite:///{work / 'mlflow.db'}",
+            "FUNDGUARD_OUTCOMES_URL": f"sqlite:///{work / 'outcomes.db'}",
+            "FUNDGUARD_CONF_DIR": CONF_DIR,
+        }
+    )
     return env
 
 
@@ -150,8 +172,15 @@ def run_fundguard(command: str, step: str, args: list[str], work: Path, timeout:
     started = time.perf_counter()
     print(f"[contest] fundguard {step} ...", flush=True)
     try:
-        done = subprocess.run(shlex.split(command) + [step] + args, cwd=work, env=fundguard_env(work),
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=timeout)
+        done = subprocess.run(
+            shlex.split(command) + [step] + args,
+            cwd=work,
+            env=fundguard_env(work),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=timeout,
+        )
         run.code, run.output = done.returncode, done.stdout
     except subprocess.TimeoutExpired as exc:
         run.code, run.output = None, f"{exc.output or ''}\n[contest] timed out after {timeout} s"
@@ -165,9 +194,11 @@ def run_all(args, work: Path, train_labels: Path) -> list[Run]:
     """validate → train → score, each run whatever the previous one did (a failure is a result)."""
     data, out = str(work / "data"), str(work / "scores")
     until = ["--until", args.until] if args.until else []
-    steps = [("validate", ["--data", data, "--labels", str(train_labels)]),
-             ("train", ["--data", data, "--labels", str(train_labels)] + until),
-             ("score", ["--data", data, "--out", out, "--labels", str(train_labels)])]
+    steps = [
+        ("validate", ["--data", data, "--labels", str(train_labels)]),
+        ("train", ["--data", data, "--labels", str(train_labels)] + until),
+        ("score", ["--data", data, "--out", out, "--labels", str(train_labels)]),
+    ]
     return [run_fundguard(args.fundguard, step, argv, work, args.timeout) for step, argv in steps]
 
 
@@ -184,11 +215,15 @@ def read_provider_list(work: Path) -> tuple[pd.DataFrame | None, str | None]:
 
 def dataset_snapshot(dataset: Path) -> dict[str, tuple[int, float]]:
     """Size and modification time of every file in the dataset, to prove it was left alone."""
-    return {str(p.relative_to(dataset)): (p.stat().st_size, p.stat().st_mtime)
-            for p in sorted(dataset.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(dataset)): (p.stat().st_size, p.stat().st_mtime)
+        for p in sorted(dataset.rglob("*"))
+        if p.is_file()
+    }
 
 
 # ---------------------------------------------------------------- labels: what train sees, what is measured
+
 
 def choose_mode(requested: str, labels: pd.DataFrame, claims: pd.DataFrame) -> str:
     """withhold when labels cover at least half the providers that have claims, else truth."""
@@ -201,15 +236,29 @@ def choose_mode(requested: str, labels: pd.DataFrame, claims: pd.DataFrame) -> s
 def split_labels(labels: pd.DataFrame, share: float, seed: int) -> tuple[pd.DataFrame, pd.Index]:
     """Training labels without a seeded random `share` of labelled providers, and those held out."""
     ids = np.array(sorted(provider_labels(labels).index))
-    held = pd.Index(np.random.default_rng(seed).permutation(ids)[:round(share * len(ids))])
+    held = pd.Index(np.random.default_rng(seed).permutation(ids)[: round(share * len(ids))])
     keep = ~((labels["entity_type"] == "provider") & labels["entity_id"].astype(str).isin(held))
     return labels[keep], held
 
 
 # ---------------------------------------------------------------- baselines
 
-FEATURES = ["claims", "persons", "fund", "total", "mean_cost", "median_cost", "mean_los", "inpatient",
-            "outpatient", "pharmacy", "doctors", "diagnoses", "lines_per_claim", "fund_per_person"]
+FEATURES = [
+    "claims",
+    "persons",
+    "fund",
+    "total",
+    "mean_cost",
+    "median_cost",
+    "mean_los",
+    "inpatient",
+    "outpatient",
+    "pharmacy",
+    "doctors",
+    "diagnoses",
+    "lines_per_claim",
+    "fund_per_person",
+]
 
 
 def last_12_months(period: str) -> list[str]:
@@ -223,12 +272,20 @@ def aggregates(claims: pd.DataFrame, period: str, providers: pd.Index) -> pd.Dat
     c = claims[claims["period"].isin(last_12_months(period))].copy()
     c["los"] = np.where(c["setting"] == "inpatient", (c["discharge_date"] - c["admit_date"]).dt.days, np.nan)
     g = c.groupby(c["provider_id"].astype(str))
-    feats = pd.DataFrame({
-        "claims": g.size(), "persons": g["person_id"].nunique(), "fund": g["fund_paid"].sum(),
-        "total": g["total_amount"].sum(), "mean_cost": g["total_amount"].mean(),
-        "median_cost": g["total_amount"].median(), "mean_los": g["los"].mean(),
-        "doctors": g["doctor_id"].nunique(), "diagnoses": g["diagnosis"].nunique(),
-        "lines_per_claim": g["n_lines"].mean()})
+    feats = pd.DataFrame(
+        {
+            "claims": g.size(),
+            "persons": g["person_id"].nunique(),
+            "fund": g["fund_paid"].sum(),
+            "total": g["total_amount"].sum(),
+            "mean_cost": g["total_amount"].mean(),
+            "median_cost": g["total_amount"].median(),
+            "mean_los": g["los"].mean(),
+            "doctors": g["doctor_id"].nunique(),
+            "diagnoses": g["diagnosis"].nunique(),
+            "lines_per_claim": g["n_lines"].mean(),
+        }
+    )
     settings = pd.crosstab(c["provider_id"].astype(str), c["setting"])
     for setting in ("inpatient", "outpatient", "pharmacy"):
         feats[setting] = settings.get(setting, 0)
@@ -243,9 +300,18 @@ def lightgbm_scores(feats: pd.DataFrame, y: pd.Series, seed: int) -> pd.Series:
     y = y[y.index.isin(feats.index)]
     if y.nunique() < 2:
         return pd.Series(np.nan, index=feats.index)
-    model = lgb.LGBMClassifier(n_estimators=200, learning_rate=0.05, num_leaves=15, subsample=0.8,
-                               subsample_freq=1, colsample_bytree=0.8, min_child_samples=max(3, min(20, len(y) // 20)),
-                               random_state=seed, verbose=-1, n_jobs=1)
+    model = lgb.LGBMClassifier(
+        n_estimators=200,
+        learning_rate=0.05,
+        num_leaves=15,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        min_child_samples=max(3, min(20, len(y) // 20)),
+        random_state=seed,
+        verbose=-1,
+        n_jobs=1,
+    )
     model.fit(feats.loc[y.index], y.to_numpy())
     return pd.Series(model.predict_proba(feats)[:, 1], index=feats.index)
 
@@ -264,8 +330,15 @@ def rank_average(*scores: pd.Series) -> pd.Series:
     return sum(s.fillna(-np.inf).rank(pct=True) for s in scores) / len(scores)
 
 
-def baseline_scores(mode: str, claims: pd.DataFrame, period: str, providers: pd.Index,
-                    train_y: pd.Series, flist: pd.DataFrame | None, seed: int) -> dict[str, pd.Series]:
+def baseline_scores(
+    mode: str,
+    claims: pd.DataFrame,
+    period: str,
+    providers: pd.Index,
+    train_y: pd.Series,
+    flist: pd.DataFrame | None,
+    seed: int,
+) -> dict[str, pd.Series]:
     """Scores of every baseline, indexed by provider id."""
     feats = aggregates(claims, period, providers)
     out = {"biggest spenders (12-month fund)": feats["fund"]}
@@ -275,12 +348,14 @@ def baseline_scores(mode: str, claims: pd.DataFrame, period: str, providers: pd.
         out["most rule hits (fundguard rule_hits)"] = pd.Series(np.nan, index=providers)
     out["plain LightGBM (14 aggregates)"] = lightgbm_scores(feats, train_y, seed)
     if mode == "truth":
-        out["LightGBM + isolation forest (rank avg)"] = rank_average(out["plain LightGBM (14 aggregates)"],
-                                                                      iforest_scores(feats, seed))
+        out["LightGBM + isolation forest (rank avg)"] = rank_average(
+            out["plain LightGBM (14 aggregates)"], iforest_scores(feats, seed)
+        )
     return out
 
 
 # ---------------------------------------------------------------- metrics
+
 
 def ranked(scores: pd.Series, entities: pd.Index, seed: int) -> pd.Index:
     """`entities` best first by score; missing scores last; ties in a seeded random order."""
@@ -316,24 +391,27 @@ def truth_metrics(scores: pd.Series, truth: pd.DataFrame, k: int, seed: int) -> 
     y = truth.set_index("entity_id")["fraud"].astype(int)
     order = ranked(scores, y.index, seed)
     hidden = truth.loc[truth["hidden"] == 1, "entity_id"] if "hidden" in truth else pd.Series(dtype=str)
-    top = order[:math.ceil(0.1 * len(order))]
+    top = order[: math.ceil(0.1 * len(order))]
     share = float(np.isin(hidden, top).mean()) if len(hidden) else math.nan
     return {f"P@{k}": precision_at(order, y, k), "ROC-AUC": auc(scores, y), "hidden scheme in top 10%": share}
 
 
-def measure(mode: str, methods: dict[str, pd.Series], held_y: pd.Series | None, truth: pd.DataFrame | None,
-            k: int, seed: int) -> pd.DataFrame:
+def measure(
+    mode: str, methods: dict[str, pd.Series], held_y: pd.Series | None, truth: pd.DataFrame | None, k: int, seed: int
+) -> pd.DataFrame:
     """One row per method, one column per metric."""
     rows = {}
     for name, scores in methods.items():
-        rows[name] = (withhold_metrics(scores, held_y, k, seed) if mode == "withhold"
-                      else truth_metrics(scores, truth, k, seed))
+        rows[name] = (
+            withhold_metrics(scores, held_y, k, seed) if mode == "withhold" else truth_metrics(scores, truth, k, seed)
+        )
         if scores.notna().sum() == 0:  # no list (fundguard failed) or no model: no figures, not random ones
             rows[name] = {metric: math.nan for metric in rows[name]}
     return pd.DataFrame(rows).T
 
 
 # ---------------------------------------------------------------- putting it together
+
 
 @dataclass
 class Setup:
@@ -358,20 +436,24 @@ def prepare(args, labels: pd.DataFrame, truth: pd.DataFrame | None, claims: pd.D
         return Setup(mode, train, held_y, truth, k, [note])
     if truth is None:
         raise SystemExit("contest: truth mode needs truth.csv in the dataset")
-    note = (f"all {len(truth)} providers against truth.csv ({int(truth['fraud'].sum())} fraud, "
-            f"{int(truth.get('hidden', pd.Series(0)).sum())} in the never-labelled scheme); "
-            f"train sees all {len(labels)} label rows")
+    note = (
+        f"all {len(truth)} providers against truth.csv ({int(truth['fraud'].sum())} fraud, "
+        f"{int(truth.get('hidden', pd.Series(0)).sum())} in the never-labelled scheme); "
+        f"train sees all {len(labels)} label rows"
+    )
     return Setup(mode, labels, None, truth, args.k or 20, [note])
 
 
 def fundguard_methods(flist: pd.DataFrame | None, providers: pd.Index) -> dict[str, pd.Series]:
     """fundguard's risk_score (the ranking it hands out), and its two parts for reference."""
     out = {}
-    for col, name in (("risk_score", "fundguard (risk_score)"), ("model_score", "  fundguard model_score only"),
-                      ("anomaly_score", "  fundguard anomaly_score only")):
+    for col, name in (
+        ("risk_score", "fundguard (risk_score)"),
+        ("model_score", "  fundguard model_score only"),
+        ("anomaly_score", "  fundguard anomaly_score only"),
+    ):
         has = flist is not None and col in flist
-        out[name] = (flist.set_index("entity_id")[col].reindex(providers) if has
-                     else pd.Series(np.nan, index=providers))
+        out[name] = flist.set_index("entity_id")[col].reindex(providers) if has else pd.Series(np.nan, index=providers)
     return out
 
 
@@ -384,8 +466,16 @@ def random_row(setup: Setup) -> dict:
     return row
 
 
-def report(dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run], table: pd.DataFrame,
-           flist: pd.DataFrame | None, untouched: bool) -> None:
+def report(
+    dataset: Path,
+    work: Path,
+    setup: Setup,
+    period: str,
+    runs: list[Run],
+    table: pd.DataFrame,
+    flist: pd.DataFrame | None,
+    untouched: bool,
+) -> None:
     """Print the exit codes, the figures and, for failed runs, the tail of fundguard's output."""
     print(f"\n== contest on {dataset} ({setup.mode} mode), scored month {period} ==")
     print(f"work folder: {work}  (our logs of each step in {work / 'contest_logs'})")
@@ -393,22 +483,39 @@ def report(dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run]
         print(note)
     listed = "no provider list" if flist is None else f"{len(flist)} providers listed by fundguard"
     print(f"{listed}; k = {setup.k}; dataset left untouched: {untouched}")
-    print("\nfundguard exit codes: " + ", ".join(
-        f"{r.step} {r.code if r.code is not None else 'timeout'} ({r.seconds:.0f} s)" for r in runs))
+    print(
+        "\nfundguard exit codes: "
+        + ", ".join(f"{r.step} {r.code if r.code is not None else 'timeout'} ({r.seconds:.0f} s)" for r in runs)
+    )
     print("\n" + table.to_string(float_format=lambda v: f"{v:.3f}", na_rep="n/a"))
     for r in runs:
         if r.code != 0:
             print(f"\n-- fundguard {r.step} failed (exit {r.code}); last lines of its output:\n{r.tail()}")
 
 
-def write_json(path: Path, dataset: Path, work: Path, setup: Setup, period: str, runs: list[Run],
-               table: pd.DataFrame, untouched: bool) -> None:
+def write_json(
+    path: Path,
+    dataset: Path,
+    work: Path,
+    setup: Setup,
+    period: str,
+    runs: list[Run],
+    table: pd.DataFrame,
+    untouched: bool,
+) -> None:
     """The figures, exit codes and setup as JSON, for scripts."""
     figures = {m: {c: (None if pd.isna(v) else float(v)) for c, v in row.items()} for m, row in table.iterrows()}
-    doc = {"dataset": str(dataset), "mode": setup.mode, "work": str(work), "period": period, "k": setup.k,
-           "notes": setup.notes, "dataset_untouched": untouched,
-           "runs": [{"step": r.step, "exit": r.code, "seconds": round(r.seconds, 1)} for r in runs],
-           "metrics": {m.strip(): v for m, v in figures.items()}}
+    doc = {
+        "dataset": str(dataset),
+        "mode": setup.mode,
+        "work": str(work),
+        "period": period,
+        "k": setup.k,
+        "notes": setup.notes,
+        "dataset_untouched": untouched,
+        "runs": [{"step": r.step, "exit": r.code, "seconds": round(r.seconds, 1)} for r in runs],
+        "metrics": {m.strip(): v for m, v in figures.items()},
+    }
     path.write_text(json.dumps(doc, indent=2) + "\n")
 
 
@@ -428,9 +535,10 @@ def main(argv=None) -> int:
     runs = run_all(args, work, work / "labels_train.csv")
     flist, period = read_provider_list(work)
     period = period or claims["period"].max()
-    methods = {**fundguard_methods(flist, providers),
-               **baseline_scores(setup.mode, claims, period, providers, provider_labels(setup.train_labels),
-                                 flist, args.seed)}
+    methods = {
+        **fundguard_methods(flist, providers),
+        **baseline_scores(setup.mode, claims, period, providers, provider_labels(setup.train_labels), flist, args.seed),
+    }
     table = measure(setup.mode, methods, setup.held_y, setup.truth, setup.k, args.seed)
     table.loc["random (expected)"] = random_row(setup)
     untouched = dataset_snapshot(dataset) == before

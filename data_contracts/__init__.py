@@ -9,8 +9,17 @@ from data_contracts.tables import KEYS, SCHEMAS, load_dataset, load_labels
 
 _LAZY = {"ValidationReport", "validate_dataset", "validate_tables"}
 
-__all__ = ["KEYS", "SCHEMAS", "ContractViolation", "Finding", "ValidationReport", "load_dataset", "load_labels",
-           "validate_dataset", "validate_tables"]
+__all__ = [
+    "KEYS",
+    "SCHEMAS",
+    "ContractViolation",
+    "Finding",
+    "ValidationReport",
+    "load_dataset",
+    "load_labels",
+    "validate_dataset",
+    "validate_tables",
+]
 
 
 def __getattr__(name: str) -> object:

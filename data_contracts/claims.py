@@ -35,10 +35,15 @@ def checks_frame(table: str) -> str:
 def dataset_suites(today: datetime.date) -> dict[str, gx.ExpectationSuite]:
     """Suites for the five dataset tables and their derived frames; `today` bounds birth dates."""
     expectations = {
-        t.PROVIDERS: providers_rules(), t.INSURED: insured_rules(today), t.CATALOG: catalog_rules(),
-        checks_frame(t.CATALOG): catalog_checks_rules(), t.CLAIMS: claims_rules(),
-        PHARMACY_CLAIMS: pharmacy_claims_rules(), NON_INPATIENT_CLAIMS: non_inpatient_claims_rules(),
-        checks_frame(t.CLAIMS): claims_checks_rules(), t.CLAIM_ITEMS: claim_items_rules(),
+        t.PROVIDERS: providers_rules(),
+        t.INSURED: insured_rules(today),
+        t.CATALOG: catalog_rules(),
+        checks_frame(t.CATALOG): catalog_checks_rules(),
+        t.CLAIMS: claims_rules(),
+        PHARMACY_CLAIMS: pharmacy_claims_rules(),
+        NON_INPATIENT_CLAIMS: non_inpatient_claims_rules(),
+        checks_frame(t.CLAIMS): claims_checks_rules(),
+        t.CLAIM_ITEMS: claim_items_rules(),
         checks_frame(t.CLAIM_ITEMS): claim_items_checks_rules(),
     }
     return {name: r.suite(name, rules) for name, rules in expectations.items()}
@@ -58,8 +63,7 @@ def providers_rules() -> list[gxe.Expectation]:
         r.unique(p, t.PROVIDER_ID),
         r.one_of(p, t.PROVIDER_TYPE, t.PROVIDER_TYPES),
         r.one_of(p, t.OWNERSHIP, t.OWNERSHIPS),
-        r.one_of(p, t.LEVEL, t.HOSPITAL_LEVELS, when=kind == t.HOSPITAL, show=show,
-                 rule="1, 2 or 3 for hospitals"),
+        r.one_of(p, t.LEVEL, t.HOSPITAL_LEVELS, when=kind == t.HOSPITAL, show=show, rule="1, 2 or 3 for hospitals"),
         r.one_of(p, t.LEVEL, t.CLINIC_LEVELS, when=kind == t.CLINIC, show=show, rule="1 for clinics"),
         r.is_null(p, t.LEVEL, kind == t.PHARMACY, "null for pharmacies", show),
         r.at_least(p, t.BEDS, 0),
@@ -96,26 +100,54 @@ def catalog_checks_rules() -> list[gxe.Expectation]:
 
 def claims_rules() -> list[gxe.Expectation]:
     c = t.CLAIMS
-    return r.not_null(c) + [
-        r.unique(c, t.CLAIM_ID),
-        r.one_of(c, t.SETTING, t.SETTINGS),
-        r.expect(gxe.ExpectColumnPairValuesAToBeGreaterThanB, c, t.DISCHARGE_DATE, "≥ admit_date",
-                 show=[t.ADMIT_DATE, t.DISCHARGE_DATE], column_A=t.DISCHARGE_DATE, column_B=t.ADMIT_DATE,
-                 or_equal=True),
-    ] + [r.at_least(c, name, 0) for name in (t.TOTAL_AMOUNT, t.FUND_PAID, t.PERSONAL_ACCOUNT_PAID, t.SELF_PAID)]
+    return (
+        r.not_null(c)
+        + [
+            r.unique(c, t.CLAIM_ID),
+            r.one_of(c, t.SETTING, t.SETTINGS),
+            r.expect(
+                gxe.ExpectColumnPairValuesAToBeGreaterThanB,
+                c,
+                t.DISCHARGE_DATE,
+                "≥ admit_date",
+                show=[t.ADMIT_DATE, t.DISCHARGE_DATE],
+                column_A=t.DISCHARGE_DATE,
+                column_B=t.ADMIT_DATE,
+                or_equal=True,
+            ),
+        ]
+        + [r.at_least(c, name, 0) for name in (t.TOTAL_AMOUNT, t.FUND_PAID, t.PERSONAL_ACCOUNT_PAID, t.SELF_PAID)]
+    )
 
 
 def pharmacy_claims_rules() -> list[gxe.Expectation]:
     """Rules for the PHARMACY_CLAIMS frame (claims with setting = pharmacy)."""
-    return [r.expect(gxe.ExpectColumnValuesToBeNull, t.CLAIMS, name, "null for pharmacy purchases",
-                     show=[t.SETTING, name], column=name) for name in (t.DOCTOR_ID, t.DIAGNOSIS)]
+    return [
+        r.expect(
+            gxe.ExpectColumnValuesToBeNull,
+            t.CLAIMS,
+            name,
+            "null for pharmacy purchases",
+            show=[t.SETTING, name],
+            column=name,
+        )
+        for name in (t.DOCTOR_ID, t.DIAGNOSIS)
+    ]
 
 
 def non_inpatient_claims_rules() -> list[gxe.Expectation]:
     """Rules for the NON_INPATIENT_CLAIMS frame (claims with a setting other than inpatient)."""
-    return [r.expect(gxe.ExpectColumnPairValuesToBeEqual, t.CLAIMS, t.DISCHARGE_DATE,
-                     "= admit_date outside inpatient care", show=[t.SETTING, t.ADMIT_DATE, t.DISCHARGE_DATE],
-                     column_A=t.DISCHARGE_DATE, column_B=t.ADMIT_DATE)]
+    return [
+        r.expect(
+            gxe.ExpectColumnPairValuesToBeEqual,
+            t.CLAIMS,
+            t.DISCHARGE_DATE,
+            "= admit_date outside inpatient care",
+            show=[t.SETTING, t.ADMIT_DATE, t.DISCHARGE_DATE],
+            column_A=t.DISCHARGE_DATE,
+            column_B=t.ADMIT_DATE,
+        )
+    ]
 
 
 def claims_checks_rules() -> list[gxe.Expectation]:
@@ -124,10 +156,22 @@ def claims_checks_rules() -> list[gxe.Expectation]:
     return [
         r.holds(c, t.PERSON_ID, d.PERSON_KNOWN, "a person_id in insured"),
         r.holds(c, t.PROVIDER_ID, d.PROVIDER_KNOWN, "a provider_id in providers"),
-        r.within(c, t.TOTAL_AMOUNT, d.PAYMENTS_DIFF, TOLERANCE,
-                 f"total = fund_paid + personal_account_paid + self_paid (±{TOLERANCE})", paid),
-        r.within(c, t.TOTAL_AMOUNT, d.LINES_DIFF, TOLERANCE,
-                 f"total = sum of the claim's claim_items amounts (±{TOLERANCE})", [t.TOTAL_AMOUNT, d.LINE_SUM]),
+        r.within(
+            c,
+            t.TOTAL_AMOUNT,
+            d.PAYMENTS_DIFF,
+            TOLERANCE,
+            f"total = fund_paid + personal_account_paid + self_paid (±{TOLERANCE})",
+            paid,
+        ),
+        r.within(
+            c,
+            t.TOTAL_AMOUNT,
+            d.LINES_DIFF,
+            TOLERANCE,
+            f"total = sum of the claim's claim_items amounts (±{TOLERANCE})",
+            [t.TOTAL_AMOUNT, d.LINE_SUM],
+        ),
     ]
 
 
@@ -145,34 +189,74 @@ def claim_items_checks_rules() -> list[gxe.Expectation]:
     return [
         r.holds(i, t.CLAIM_ID, d.CLAIM_KNOWN, "a claim_id in claims"),
         r.holds(i, t.ITEM_CODE, d.ITEM_KNOWN, "an item_code in catalog"),
-        r.within(i, t.AMOUNT, d.AMOUNT_DIFF, TOLERANCE, f"amount = quantity × unit_price (±{TOLERANCE})",
-                 [t.AMOUNT, t.QUANTITY, t.UNIT_PRICE]),
+        r.within(
+            i,
+            t.AMOUNT,
+            d.AMOUNT_DIFF,
+            TOLERANCE,
+            f"amount = quantity × unit_price (±{TOLERANCE})",
+            [t.AMOUNT, t.QUANTITY, t.UNIT_PRICE],
+        ),
         r.holds(i, t.LINE_NO, d.LINE_NO_UNIQUE, "unique within a claim"),
-        r.holds(i, t.SERVICE_DATE, d.IN_STAY, "within the claim's admit_date..discharge_date",
-                [t.SERVICE_DATE, d.CLAIM_ADMIT, d.CLAIM_DISCHARGE]),
+        r.holds(
+            i,
+            t.SERVICE_DATE,
+            d.IN_STAY,
+            "within the claim's admit_date..discharge_date",
+            [t.SERVICE_DATE, d.CLAIM_ADMIT, d.CLAIM_DISCHARGE],
+        ),
     ]
 
 
 def labels_rules(with_period_from: bool = False) -> list[gxe.Expectation]:
     lab = t.LABELS
-    return r.not_null(lab) + [
-        r.one_of(lab, t.ENTITY_TYPE, t.ENTITY_TYPES),
-        r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD, "YYYY-MM", column=t.PERIOD,
-                 regex=PERIOD_REGEX),
-        r.one_of(lab, t.OUTCOME, t.OUTCOMES),
-        r.expect(gxe.ExpectColumnValuesToBeBetween, lab, t.AMOUNT_RECOVERED, "≥ 0 and finite",
-                 column=t.AMOUNT_RECOVERED, min_value=0, max_value=1e15),
-    ] + ([r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD_FROM, "YYYY-MM where set",
-                   column=t.PERIOD_FROM, regex=PERIOD_REGEX)] if with_period_from else [])
+    return (
+        r.not_null(lab)
+        + [
+            r.one_of(lab, t.ENTITY_TYPE, t.ENTITY_TYPES),
+            r.expect(gxe.ExpectColumnValuesToMatchRegex, lab, t.PERIOD, "YYYY-MM", column=t.PERIOD, regex=PERIOD_REGEX),
+            r.one_of(lab, t.OUTCOME, t.OUTCOMES),
+            r.expect(
+                gxe.ExpectColumnValuesToBeBetween,
+                lab,
+                t.AMOUNT_RECOVERED,
+                "≥ 0 and finite",
+                column=t.AMOUNT_RECOVERED,
+                min_value=0,
+                max_value=1e15,
+            ),
+        ]
+        + (
+            [
+                r.expect(
+                    gxe.ExpectColumnValuesToMatchRegex,
+                    lab,
+                    t.PERIOD_FROM,
+                    "YYYY-MM where set",
+                    column=t.PERIOD_FROM,
+                    regex=PERIOD_REGEX,
+                )
+            ]
+            if with_period_from
+            else []
+        )
+    )
 
 
 def labels_checks_rules() -> list[gxe.Expectation]:
     lab, key = t.LABELS, [t.ENTITY_TYPE, t.ENTITY_ID, t.PERIOD]
-    return [r.holds(lab, t.ENTITY_ID, d.ENTITY_KNOWN,
-                    "a provider_id in providers (entity_type provider) or person_id in insured (person)",
-                    [t.ENTITY_TYPE, t.ENTITY_ID]),
-            r.holds(lab, t.PERIOD, d.NOT_FUTURE, "not after the current month", key),
-            r.holds(lab, t.PERIOD_FROM, d.SPAN_ORDERED, "period_from ≤ period", [*key, t.PERIOD_FROM]),
-            r.holds(lab, t.ENTITY_ID, d.NOT_REPEATED, "each row once (no exact duplicate)", key),
-            r.holds(lab, t.OUTCOME, d.ONE_OUTCOME, "one outcome per entity and period (not fraud and clean)",
-                    [*key, t.OUTCOME])]
+    return [
+        r.holds(
+            lab,
+            t.ENTITY_ID,
+            d.ENTITY_KNOWN,
+            "a provider_id in providers (entity_type provider) or person_id in insured (person)",
+            [t.ENTITY_TYPE, t.ENTITY_ID],
+        ),
+        r.holds(lab, t.PERIOD, d.NOT_FUTURE, "not after the current month", key),
+        r.holds(lab, t.PERIOD_FROM, d.SPAN_ORDERED, "period_from ≤ period", [*key, t.PERIOD_FROM]),
+        r.holds(lab, t.ENTITY_ID, d.NOT_REPEATED, "each row once (no exact duplicate)", key),
+        r.holds(
+            lab, t.OUTCOME, d.ONE_OUTCOME, "one outcome per entity and period (not fraud and clean)", [*key, t.OUTCOME]
+        ),
+    ]

@@ -46,8 +46,15 @@ class Coerced:
 
 def coerce(series: pd.Series, kind: str) -> Coerced:
     """Convert one column to the dtype of `kind` (see KINDS)."""
-    converters = {STRING: _to_string, INT: _to_int, NULLABLE_INT: _to_nullable_int, NUMBER: _to_number,
-                  DATE: _to_date, TIMESTAMP: _to_timestamp, BOOL: _to_bool}
+    converters = {
+        STRING: _to_string,
+        INT: _to_int,
+        NULLABLE_INT: _to_nullable_int,
+        NUMBER: _to_number,
+        DATE: _to_date,
+        TIMESTAMP: _to_timestamp,
+        BOOL: _to_bool,
+    }
     if kind not in converters:
         raise ValueError(f"unknown column kind {kind!r}; expected one of {KINDS}")
     return converters[kind](series)

@@ -59,8 +59,7 @@ def non_inpatient_claims(claims: pd.DataFrame) -> pd.DataFrame:
 
 def catalog_checks(catalog: pd.DataFrame) -> pd.DataFrame:
     bundle = catalog[t.BUNDLE_CODE]
-    return pd.DataFrame({BUNDLE_KNOWN: _known(bundle, positions(bundle, catalog[t.ITEM_CODE]))},
-                        index=catalog.index)
+    return pd.DataFrame({BUNDLE_KNOWN: _known(bundle, positions(bundle, catalog[t.ITEM_CODE]))}, index=catalog.index)
 
 
 def claims_checks(tables: dict[str, pd.DataFrame], claim_of_line: np.ndarray) -> pd.DataFrame:
@@ -72,13 +71,16 @@ def claims_checks(tables: dict[str, pd.DataFrame], claim_of_line: np.ndarray) ->
     amounts = items[t.AMOUNT].to_numpy(dtype="float64", na_value=np.nan)[linked]
     line_sum = np.bincount(claim_of_line[linked], weights=amounts, minlength=len(claims))
     person, provider = claims[t.PERSON_ID], claims[t.PROVIDER_ID]
-    return pd.DataFrame({
-        PERSON_KNOWN: _known(person, positions(person, tables[t.INSURED][t.PERSON_ID])),
-        PROVIDER_KNOWN: _known(provider, positions(provider, tables[t.PROVIDERS][t.PROVIDER_ID])),
-        PAYMENTS_DIFF: _rounded(total - paid.to_numpy(dtype="float64", na_value=np.nan)),
-        LINE_SUM: _rounded(line_sum),
-        LINES_DIFF: _rounded(total - line_sum),
-    }, index=claims.index)
+    return pd.DataFrame(
+        {
+            PERSON_KNOWN: _known(person, positions(person, tables[t.INSURED][t.PERSON_ID])),
+            PROVIDER_KNOWN: _known(provider, positions(provider, tables[t.PROVIDERS][t.PROVIDER_ID])),
+            PAYMENTS_DIFF: _rounded(total - paid.to_numpy(dtype="float64", na_value=np.nan)),
+            LINE_SUM: _rounded(line_sum),
+            LINES_DIFF: _rounded(total - line_sum),
+        },
+        index=claims.index,
+    )
 
 
 def items_checks(tables: dict[str, pd.DataFrame], claim_of_line: np.ndarray) -> pd.DataFrame:
@@ -90,15 +92,18 @@ def items_checks(tables: dict[str, pd.DataFrame], claim_of_line: np.ndarray) -> 
     discharge = _dates_of_claims(claims[t.DISCHARGE_DATE], claim_of_line, linked)
     service = items[t.SERVICE_DATE].to_numpy()
     amount = items[t.AMOUNT] - items[t.QUANTITY] * items[t.UNIT_PRICE]
-    return pd.DataFrame({
-        CLAIM_KNOWN: _known(items[t.CLAIM_ID], claim_of_line),
-        ITEM_KNOWN: _known(item, positions(item, tables[t.CATALOG][t.ITEM_CODE])),
-        AMOUNT_DIFF: _rounded(amount.to_numpy(dtype="float64", na_value=np.nan)),
-        LINE_NO_UNIQUE: _unique_within(claim_of_line, items[t.CLAIM_ID], items[t.LINE_NO]),
-        CLAIM_ADMIT: admit,
-        CLAIM_DISCHARGE: discharge,
-        IN_STAY: ~((service < admit) | (service > discharge)),
-    }, index=items.index)
+    return pd.DataFrame(
+        {
+            CLAIM_KNOWN: _known(items[t.CLAIM_ID], claim_of_line),
+            ITEM_KNOWN: _known(item, positions(item, tables[t.CATALOG][t.ITEM_CODE])),
+            AMOUNT_DIFF: _rounded(amount.to_numpy(dtype="float64", na_value=np.nan)),
+            LINE_NO_UNIQUE: _unique_within(claim_of_line, items[t.CLAIM_ID], items[t.LINE_NO]),
+            CLAIM_ADMIT: admit,
+            CLAIM_DISCHARGE: discharge,
+            IN_STAY: ~((service < admit) | (service > discharge)),
+        },
+        index=items.index,
+    )
 
 
 def _dates_of_claims(dates: pd.Series, claim_of_line: np.ndarray, linked: np.ndarray) -> np.ndarray:
@@ -143,15 +148,24 @@ def labels_checks(labels: pd.DataFrame, tables: dict[str, pd.DataFrame], this_mo
     entity, kind = labels[t.ENTITY_ID], labels[t.ENTITY_TYPE]
     provider = positions(entity, tables[t.PROVIDERS][t.PROVIDER_ID]) >= 0
     person = positions(entity, tables[t.INSURED][t.PERSON_ID]) >= 0
-    known = np.where(kind.eq(t.ENTITY_PROVIDER).to_numpy(), provider,
-                     np.where(kind.eq(t.ENTITY_PERSON).to_numpy(), person, True))
+    known = np.where(
+        kind.eq(t.ENTITY_PROVIDER).to_numpy(), provider, np.where(kind.eq(t.ENTITY_PERSON).to_numpy(), person, True)
+    )
     period = labels[t.PERIOD].astype("str")
-    well_formed = period.str.fullmatch(PERIOD_REGEX.strip("^$")).fillna(False).to_numpy(dtype=bool)  # else: the format rule
+    well_formed = (
+        period.str.fullmatch(PERIOD_REGEX.strip("^$")).fillna(False).to_numpy(dtype=bool)
+    )  # else: the format rule
     start = labels[t.PERIOD_FROM] if t.PERIOD_FROM in labels.columns else pd.Series(None, index=labels.index)
     ordered = start.isna().to_numpy() | (start.astype("str") <= period).to_numpy()
     key = [t.ENTITY_TYPE, t.ENTITY_ID, t.PERIOD]
     outcomes = labels.groupby(key, dropna=False)[t.OUTCOME].transform("nunique")
-    return pd.DataFrame({ENTITY_KNOWN: known | entity.isna().to_numpy(),
-                         NOT_FUTURE: (period <= this_month).to_numpy() | ~well_formed,
-                         SPAN_ORDERED: ordered, NOT_REPEATED: ~labels.duplicated(keep="first").to_numpy(),
-                         ONE_OUTCOME: (outcomes <= 1).to_numpy()}, index=labels.index)
+    return pd.DataFrame(
+        {
+            ENTITY_KNOWN: known | entity.isna().to_numpy(),
+            NOT_FUTURE: (period <= this_month).to_numpy() | ~well_formed,
+            SPAN_ORDERED: ordered,
+            NOT_REPEATED: ~labels.duplicated(keep="first").to_numpy(),
+            ONE_OUTCOME: (outcomes <= 1).to_numpy(),
+        },
+        index=labels.index,
+    )

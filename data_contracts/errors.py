@@ -43,8 +43,11 @@ def json_value(value: object) -> object:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value == datetime.datetime.combine(value.date(), datetime.time()) \
+        return (
+            value.date().isoformat()
+            if value == datetime.datetime.combine(value.date(), datetime.time())
             else value.isoformat()
+        )
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value

@@ -55,17 +55,49 @@ IN_RANGE = "within its unit's range"  # per column, findings say which range (ra
 FLAG = "flag"
 _SHARE, _AMOUNT = (0.0, 1.0), (0.0, None)
 UNIT_RANGES: dict[str, tuple[float | None, float | None]] = {  # unit -> (minimum, maximum), None: open
-    "share": _SHARE, "0-1": _SHARE, "percentile 0-1": _SHARE, "per 100 claims": (0.0, 100.0),
-    "log ratio": (None, None), "ratio": _AMOUNT,  # except a peer ratio of a signed measure (unit_bounds)
+    "share": _SHARE,
+    "0-1": _SHARE,
+    "percentile 0-1": _SHARE,
+    "per 100 claims": (0.0, 100.0),
+    "log ratio": (None, None),
+    "ratio": _AMOUNT,  # except a peer ratio of a signed measure (unit_bounds)
     FLAG: _SHARE,  # and 0 or 1, checked on the table
-    **{unit: _AMOUNT for unit in (
-        "claims", "visits", "stays", "purchases", "admissions", "persons", "providers", "pharmacies",
-        "districts", "lines", "packs", "days", "years", "yuan", "yuan/bed", "yuan/person", "claims/day",
-        "packs/day", "months", "doctors", "diagnoses", "evidence")},
+    **{
+        unit: _AMOUNT
+        for unit in (
+            "claims",
+            "visits",
+            "stays",
+            "purchases",
+            "admissions",
+            "persons",
+            "providers",
+            "pharmacies",
+            "districts",
+            "lines",
+            "packs",
+            "days",
+            "years",
+            "yuan",
+            "yuan/bed",
+            "yuan/person",
+            "claims/day",
+            "packs/day",
+            "months",
+            "doctors",
+            "diagnoses",
+            "evidence",
+        )
+    },
     "severity": (0.0, 3.0),
 }
-NUMERIC_DTYPES = [*(f"{kind}{bits}" for kind in ("int", "uint", "Int", "UInt") for bits in (8, 16, 32, 64)),
-                  "float32", "float64", "Float32", "Float64"]
+NUMERIC_DTYPES = [
+    *(f"{kind}{bits}" for kind in ("int", "uint", "Int", "UInt") for bits in (8, 16, 32, 64)),
+    "float32",
+    "float64",
+    "Float32",
+    "Float64",
+]
 _LARGEST = float(np.finfo(np.float64).max)
 VALUE, DTYPE, LOW, HIGH = "value", "dtype", "low", "high"  # the values frame
 _VALUE_RULES = (NUMERIC, NOT_NAN, FINITE, IN_RANGE)
@@ -84,8 +116,10 @@ def unit_bounds(column: str, units: Mapping[str, str]) -> tuple[float | None, fl
     """
     unit = units[column]
     if unit not in UNIT_RANGES:
-        raise ValueError(f"feature {column!r} has unit {unit!r}, which has no range in the feature contract: "
-                         f"add it to data_contracts.features.UNIT_RANGES")
+        raise ValueError(
+            f"feature {column!r} has unit {unit!r}, which has no range in the feature contract: "
+            f"add it to data_contracts.features.UNIT_RANGES"
+        )
     base = base_name(column)
     if unit == "ratio" and base != column and base in units and unit_bounds(base, units)[0] is None:
         return None, None
@@ -105,8 +139,9 @@ def range_rule(column: str, units: Mapping[str, str]) -> str | None:
     return f"in [{low:g}, {high:g}] ({unit})" if low is not None else f"≤ {high:g} ({unit})"
 
 
-def table_suite(entity: str, table: pd.DataFrame, units: Mapping[str, str],
-                period: str | None = None) -> gx.ExpectationSuite:
+def table_suite(
+    entity: str, table: pd.DataFrame, units: Mapping[str, str], period: str | None = None
+) -> gx.ExpectationSuite:
     """Rules on the table itself: rows, columns, keys, and flags being 0 or 1.
 
     Rules on a column are made only if the table has it (a missing one is the column-set rule's
@@ -115,19 +150,25 @@ def table_suite(entity: str, table: pd.DataFrame, units: Mapping[str, str],
     name = table_name(entity)
     columns = [*KEYS[entity], *units]
     keys = [k for k in KEYS[entity] if k in table.columns]
-    rules = [r.expect(gxe.ExpectTableRowCountToBeBetween, name, None, NOT_EMPTY, min_value=1),
-             r.expect(gxe.ExpectTableColumnsToMatchSet, name, None, PRESENT, column_set=columns, exact_match=True)]
+    rules = [
+        r.expect(gxe.ExpectTableRowCountToBeBetween, name, None, NOT_EMPTY, min_value=1),
+        r.expect(gxe.ExpectTableColumnsToMatchSet, name, None, PRESENT, column_set=columns, exact_match=True),
+    ]
     rules += [r.expect(gxe.ExpectColumnValuesToNotBeNull, name, key, NOT_NULL, column=key) for key in keys]
     if ENTITY_ID in keys:
         rules.append(r.expect(gxe.ExpectColumnValuesToBeUnique, name, ENTITY_ID, UNIQUE, column=ENTITY_ID))
     if PERIOD in keys:
-        rules.append(r.expect(gxe.ExpectColumnValuesToMatchRegex, name, PERIOD, YYYY_MM, column=PERIOD,
-                              regex=PERIOD_REGEX))
+        rules.append(
+            r.expect(gxe.ExpectColumnValuesToMatchRegex, name, PERIOD, YYYY_MM, column=PERIOD, regex=PERIOD_REGEX)
+        )
         expected, words = _one_period(table[PERIOD], period)
         if expected is not None:
             rules.append(r.one_of(name, PERIOD, [expected], rule=words))
-    rules += [r.one_of(name, c, [0, 1], rule=range_rule(c, units))
-              for c, unit in units.items() if unit == FLAG and c in table.columns]
+    rules += [
+        r.one_of(name, c, [0, 1], rule=range_rule(c, units))
+        for c, unit in units.items()
+        if unit == FLAG and c in table.columns
+    ]
     return r.suite(name, rules)
 
 
@@ -137,24 +178,51 @@ def _one_period(periods: pd.Series, period: str | None) -> tuple[str | None, str
     counts = periods.value_counts()
     if counts.empty:
         return None, ""
-    return counts.index[0], (f"one period for the whole table: {counts.index[0]}, "
-                             f"as {counts.iloc[0]:,} of {len(periods):,} rows")
+    return counts.index[0], (
+        f"one period for the whole table: {counts.index[0]}, as {counts.iloc[0]:,} of {len(periods):,} rows"
+    )
 
 
 def values_suite(entity: str) -> gx.ExpectationSuite:
     """Rules on the values frame (see values_frame): one expectation per rule for all features."""
     name = table_name(entity)
     pair = gxe.ExpectColumnPairValuesAToBeGreaterThanB
-    return r.suite(name + ".values", [
-        r.one_of(name, DTYPE, NUMERIC_DTYPES, rule=NUMERIC),
-        r.expect(gxe.ExpectColumnValuesToNotBeNull, name, VALUE, NOT_NAN, column=VALUE),
-        r.expect(gxe.ExpectColumnValuesToBeBetween, name, VALUE, FINITE, column=VALUE,
-                 min_value=-_LARGEST, max_value=_LARGEST),
-        r.expect(pair, name, VALUE, IN_RANGE, column_A=VALUE, column_B=LOW, or_equal=True,
-                 ignore_row_if="either_value_is_missing"),
-        r.expect(pair, name, VALUE, IN_RANGE, column_A=HIGH, column_B=VALUE, or_equal=True,
-                 ignore_row_if="either_value_is_missing"),
-    ])
+    return r.suite(
+        name + ".values",
+        [
+            r.one_of(name, DTYPE, NUMERIC_DTYPES, rule=NUMERIC),
+            r.expect(gxe.ExpectColumnValuesToNotBeNull, name, VALUE, NOT_NAN, column=VALUE),
+            r.expect(
+                gxe.ExpectColumnValuesToBeBetween,
+                name,
+                VALUE,
+                FINITE,
+                column=VALUE,
+                min_value=-_LARGEST,
+                max_value=_LARGEST,
+            ),
+            r.expect(
+                pair,
+                name,
+                VALUE,
+                IN_RANGE,
+                column_A=VALUE,
+                column_B=LOW,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+            r.expect(
+                pair,
+                name,
+                VALUE,
+                IN_RANGE,
+                column_A=HIGH,
+                column_B=VALUE,
+                or_equal=True,
+                ignore_row_if="either_value_is_missing",
+            ),
+        ],
+    )
 
 
 def values_frame(table: pd.DataFrame, columns: Sequence[str], units: Mapping[str, str]) -> pd.DataFrame:
@@ -164,8 +232,10 @@ def values_frame(table: pd.DataFrame, columns: Sequence[str], units: Mapping[str
     `low`/`high` its unit's bounds (±inf where open; flags are checked on the table instead).
     """
     n = len(table)
-    block = pd.DataFrame({c: table[c] if _is_numeric(table[c].dtype) else pd.to_numeric(table[c], errors="coerce")
-                          for c in columns}, index=table.index)
+    block = pd.DataFrame(
+        {c: table[c] if _is_numeric(table[c].dtype) else pd.to_numeric(table[c], errors="coerce") for c in columns},
+        index=table.index,
+    )
     values = block.to_numpy(dtype="float64", na_value=np.nan).T.ravel()
     dtypes = [str(table[c].dtype) for c in columns]
     names = list(dict.fromkeys(dtypes))
@@ -173,16 +243,23 @@ def values_frame(table: pd.DataFrame, columns: Sequence[str], units: Mapping[str
     low = np.array([-np.inf if b[0] is None else b[0] - BOUND_SLACK * max(1.0, abs(b[0])) for b in bounds])
     high = np.array([np.inf if b[1] is None else b[1] + BOUND_SLACK * max(1.0, abs(b[1])) for b in bounds])
     codes = np.array([names.index(d) for d in dtypes], dtype=np.int16)
-    return pd.DataFrame({VALUE: values, DTYPE: pd.Categorical.from_codes(np.repeat(codes, n), names),
-                         LOW: np.repeat(low, n), HIGH: np.repeat(high, n)})
+    return pd.DataFrame(
+        {
+            VALUE: values,
+            DTYPE: pd.Categorical.from_codes(np.repeat(codes, n), names),
+            LOW: np.repeat(low, n),
+            HIGH: np.repeat(high, n),
+        }
+    )
 
 
 def _is_numeric(dtype: object) -> bool:
     return pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)
 
 
-def validate_feature_table(table: pd.DataFrame, entity: str, units: Mapping[str, str], *,
-                           period: str | None = None) -> ValidationReport:
+def validate_feature_table(
+    table: pd.DataFrame, entity: str, units: Mapping[str, str], *, period: str | None = None
+) -> ValidationReport:
     """Check the feature table of `entity` ('provider' or 'person') against its contract.
 
     `period` (pass the period the features were built for) is the period every row must have;
@@ -215,16 +292,23 @@ def validate_feature_table(table: pd.DataFrame, entity: str, units: Mapping[str,
     return report
 
 
-def _run_complete(context: AbstractDataContext, name: str, frame: pd.DataFrame,
-                  suite: gx.ExpectationSuite) -> ExpectationSuiteValidationResult:
+def _run_complete(
+    context: AbstractDataContext, name: str, frame: pd.DataFrame, suite: gx.ExpectationSuite
+) -> ExpectationSuiteValidationResult:
     """gx_run.run_suite, but returning every unexpected row label (COMPLETE result format)."""
     asset = context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
     batch_definition = asset.add_batch_definition_whole_dataframe(name)
     with gx_run._without_batch_fingerprint(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
-        return batch.validate(suite, result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False,
-                                                    "partial_unexpected_count": 0})
+        return batch.validate(
+            suite,
+            result_format={
+                "result_format": "COMPLETE",
+                "return_unexpected_index_query": False,
+                "partial_unexpected_count": 0,
+            },
+        )
 
 
 def _table_findings(result: ExpectationSuiteValidationResult, frame: pd.DataFrame, name: str) -> list[Finding]:
@@ -242,8 +326,13 @@ def _table_findings(result: ExpectationSuiteValidationResult, frame: pd.DataFram
     return out
 
 
-def _value_findings(result: ExpectationSuiteValidationResult, frame: pd.DataFrame, name: str,
-                    columns: Sequence[str], units: Mapping[str, str]) -> list[Finding]:
+def _value_findings(
+    result: ExpectationSuiteValidationResult,
+    frame: pd.DataFrame,
+    name: str,
+    columns: Sequence[str],
+    units: Mapping[str, str],
+) -> list[Finding]:
     """One finding per column and rule broken, from the unexpected rows of the values frame."""
     n = max(len(frame), 1)
     broken: dict[tuple[int, str], list[np.ndarray]] = {}
@@ -264,8 +353,16 @@ def _value_findings(result: ExpectationSuiteValidationResult, frame: pd.DataFram
         column = columns[position]
         rows = np.unique(np.concatenate(parts))
         words = range_rule(column, units) if rule == IN_RANGE else rule
-        findings.append(Finding(name, column, words, len(rows), len(frame),
-                                [_example(frame, column, int(row)) for row in rows[:MAX_EXAMPLES]]))
+        findings.append(
+            Finding(
+                name,
+                column,
+                words,
+                len(rows),
+                len(frame),
+                [_example(frame, column, int(row)) for row in rows[:MAX_EXAMPLES]],
+            )
+        )
     return findings
 
 

@@ -26,8 +26,11 @@ from great_expectations.data_context.types.base import (
 from data_contracts.errors import MAX_EXAMPLES, Finding, json_value
 from data_contracts.expectations import META_COLUMN, META_RULE, META_SHOW, META_TABLE
 
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": MAX_EXAMPLES,
-                 "return_unexpected_index_query": False}
+RESULT_FORMAT = {
+    "result_format": "SUMMARY",
+    "partial_unexpected_count": MAX_EXAMPLES,
+    "return_unexpected_index_query": False,
+}
 
 
 class CheckFailedToRun(RuntimeError):
@@ -35,8 +38,11 @@ class CheckFailedToRun(RuntimeError):
 
 
 def new_context() -> AbstractDataContext:
-    config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
-                               progress_bars=ProgressBarsConfig(globally=False))
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
     return gx.get_context(mode="ephemeral", project_config=config)
 
 
@@ -56,8 +62,9 @@ def _without_batch_fingerprint() -> Iterator[None]:
         gx_pandas_engine.HASH_THRESHOLD = saved
 
 
-def run_suite(context: AbstractDataContext, name: str, frame: pd.DataFrame,
-              suite: gx.ExpectationSuite) -> ExpectationSuiteValidationResult:
+def run_suite(
+    context: AbstractDataContext, name: str, frame: pd.DataFrame, suite: gx.ExpectationSuite
+) -> ExpectationSuiteValidationResult:
     """Validate `frame` against `suite` in one GX call."""
     asset = context.data_sources.add_pandas(name=name).add_dataframe_asset(name=name)
     batch_definition = asset.add_batch_definition_whole_dataframe(name)
@@ -67,8 +74,12 @@ def run_suite(context: AbstractDataContext, name: str, frame: pd.DataFrame,
         return batch.validate(suite, result_format=RESULT_FORMAT)
 
 
-def findings_from(result: ExpectationSuiteValidationResult, frame: pd.DataFrame,
-                  tables: Mapping[str, pd.DataFrame], keys: Mapping[str, Sequence[str]]) -> list[Finding]:
+def findings_from(
+    result: ExpectationSuiteValidationResult,
+    frame: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    keys: Mapping[str, Sequence[str]],
+) -> list[Finding]:
     """One Finding per failed expectation; raises CheckFailedToRun if GX hit an error."""
     findings = []
     for outcome in result.results:
@@ -85,20 +96,31 @@ def _describe_error(outcome: ExpectationValidationResult) -> str:
     return f"{config.type} on {config.kwargs.get('column')!r} ({config.meta}): {message}"
 
 
-def _finding(outcome: ExpectationValidationResult, frame: pd.DataFrame,
-             tables: Mapping[str, pd.DataFrame], keys: Mapping[str, Sequence[str]]) -> Finding:
+def _finding(
+    outcome: ExpectationValidationResult,
+    frame: pd.DataFrame,
+    tables: Mapping[str, pd.DataFrame],
+    keys: Mapping[str, Sequence[str]],
+) -> Finding:
     meta = outcome.expectation_config.meta
     table = meta[META_TABLE]
     labels = outcome.result.get("partial_unexpected_index_list") or []
-    examples = [example_row(label, tables[table], frame, keys[table], meta[META_SHOW])
-                for label in labels[:MAX_EXAMPLES]]
-    return Finding(table=table, column=meta[META_COLUMN], rule=meta[META_RULE],
-                   failed_rows=int(outcome.result.get("unexpected_count") or 0),
-                   total_rows=int(outcome.result.get("element_count") or len(frame)), examples=examples)
+    examples = [
+        example_row(label, tables[table], frame, keys[table], meta[META_SHOW]) for label in labels[:MAX_EXAMPLES]
+    ]
+    return Finding(
+        table=table,
+        column=meta[META_COLUMN],
+        rule=meta[META_RULE],
+        failed_rows=int(outcome.result.get("unexpected_count") or 0),
+        total_rows=int(outcome.result.get("element_count") or len(frame)),
+        examples=examples,
+    )
 
 
-def example_row(label: object, table: pd.DataFrame, frame: pd.DataFrame, key: Sequence[str],
-                show: Sequence[str]) -> dict[str, object]:
+def example_row(
+    label: object, table: pd.DataFrame, frame: pd.DataFrame, key: Sequence[str], show: Sequence[str]
+) -> dict[str, object]:
     """Row number, key columns and shown columns of the row with index `label`.
 
     `frame` (the table itself, a derived frame or a subset of rows) shares the table's index

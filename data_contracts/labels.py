@@ -16,6 +16,5 @@ def merge_labels(file_labels: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFr
         return file_labels
     key = ["entity_type", "entity_id", "period"]
     outcomes = outcomes.astype({c: file_labels[c].dtype for c in outcomes.columns if c in file_labels.columns})
-    merged = pd.concat([file_labels, outcomes[file_labels.columns.intersection(outcomes.columns)]],
-                       ignore_index=True)
+    merged = pd.concat([file_labels, outcomes[file_labels.columns.intersection(outcomes.columns)]], ignore_index=True)
     return merged.drop_duplicates(key, keep="last").sort_values(key).reset_index(drop=True)

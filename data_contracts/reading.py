@@ -25,13 +25,15 @@ def find_table_file(folder: Path, table: str) -> Path | None:
     Both at once is a finding: which one the export meant cannot be told."""
     found = [folder / f"{table}{suffix}" for suffix in FILE_SUFFIXES if (folder / f"{table}{suffix}").is_file()]
     if len(found) > 1:
-        raise _file_problem(table, f"one file per table (found both {found[0].name} and {found[1].name}: "
-                                   f"keep the one the export meant)")
+        raise _file_problem(
+            table, f"one file per table (found both {found[0].name} and {found[1].name}: keep the one the export meant)"
+        )
     return found[0] if found else None
 
 
-def read_table_file(path: Path, table: str, columns: Collection[str], keys: Sequence[str],
-                    allow_empty: bool = False) -> pd.DataFrame:
+def read_table_file(
+    path: Path, table: str, columns: Collection[str], keys: Sequence[str], allow_empty: bool = False
+) -> pd.DataFrame:
     """Raw frame of the contract `columns` present in the file, with a fresh RangeIndex.
 
     Raises ContractViolation when the file is empty (0 bytes or header only), is not valid
@@ -51,8 +53,14 @@ def read_table_file(path: Path, table: str, columns: Collection[str], keys: Sequ
     return frame
 
 
-def _file_problem(table: str, rule: str, column: str | None = None, failed: int = 0, total: int = 0,
-                  examples: list[dict] | None = None) -> ContractViolation:
+def _file_problem(
+    table: str,
+    rule: str,
+    column: str | None = None,
+    failed: int = 0,
+    total: int = 0,
+    examples: list[dict] | None = None,
+) -> ContractViolation:
     return ContractViolation([Finding(table, column, rule, failed, total, examples or [])])
 
 

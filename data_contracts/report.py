@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from data_contracts.errors import Finding
 
 
-def report_text(dataset: str, labels: str | None, findings: Sequence[Finding], rows: Mapping[str, int],
-                checks_run: int) -> str:
+def report_text(
+    dataset: str, labels: str | None, findings: Sequence[Finding], rows: Mapping[str, int], checks_run: int
+) -> str:
     """A short report: a headline, then one paragraph per broken rule with example rows."""
     subject = dataset if labels is None else f"{dataset} (labels: {labels})"
     if not findings:

@@ -64,33 +64,78 @@ class Col:
 
 
 SCHEMAS: dict[str, dict[str, Col]] = {
-    PROVIDERS: {PROVIDER_ID: Col(STRING), PROVIDER_TYPE: Col(STRING), LEVEL: Col(NULLABLE_INT, nullable=True),
-                OWNERSHIP: Col(STRING), REGION: Col(STRING), BEDS: Col(NULLABLE_INT, nullable=True),
-                STAFF: Col(NULLABLE_INT, nullable=True),
-                CONTRACT_START: Col(DATE)},
-    INSURED: {PERSON_ID: Col(STRING), SEX: Col(STRING), BIRTH_DATE: Col(DATE), SCHEME: Col(STRING),
-              REGION: Col(STRING)},
-    CATALOG: {ITEM_CODE: Col(STRING), ITEM_NAME: Col(STRING), ITEM_TYPE: Col(STRING),
-              COVERAGE_CLASS: Col(STRING), SEX_RESTRICTION: Col(STRING, nullable=True),
-              REFERENCE_PRICE: Col(NUMBER), MAX_DAILY_QUANTITY: Col(NUMBER, nullable=True),
-              BUNDLE_CODE: Col(STRING, nullable=True)},
-    CLAIMS: {CLAIM_ID: Col(STRING), PERSON_ID: Col(STRING), PROVIDER_ID: Col(STRING),
-             DOCTOR_ID: Col(STRING, nullable=True), SETTING: Col(STRING), ADMIT_DATE: Col(DATE),
-             DISCHARGE_DATE: Col(DATE), SETTLE_TIME: Col(TIMESTAMP), DIAGNOSIS: Col(STRING, nullable=True),
-             DRG: Col(STRING, nullable=True), TOTAL_AMOUNT: Col(NUMBER), FUND_PAID: Col(NUMBER),
-             PERSONAL_ACCOUNT_PAID: Col(NUMBER), SELF_PAID: Col(NUMBER), OUT_OF_AREA: Col(BOOL)},
-    CLAIM_ITEMS: {CLAIM_ID: Col(STRING), LINE_NO: Col(INT), ITEM_CODE: Col(STRING), QUANTITY: Col(NUMBER),
-                  UNIT_PRICE: Col(NUMBER), AMOUNT: Col(NUMBER), SERVICE_DATE: Col(DATE)},
-    LABELS: {ENTITY_TYPE: Col(STRING), ENTITY_ID: Col(STRING), PERIOD: Col(STRING), OUTCOME: Col(STRING),
-             PATTERN: Col(STRING, nullable=True, optional=True),
-             AMOUNT_RECOVERED: Col(NUMBER, nullable=True, optional=True),
-             PERIOD_FROM: Col(STRING, nullable=True, optional=True)},  # first month the inspection reviewed
+    PROVIDERS: {
+        PROVIDER_ID: Col(STRING),
+        PROVIDER_TYPE: Col(STRING),
+        LEVEL: Col(NULLABLE_INT, nullable=True),
+        OWNERSHIP: Col(STRING),
+        REGION: Col(STRING),
+        BEDS: Col(NULLABLE_INT, nullable=True),
+        STAFF: Col(NULLABLE_INT, nullable=True),
+        CONTRACT_START: Col(DATE),
+    },
+    INSURED: {
+        PERSON_ID: Col(STRING),
+        SEX: Col(STRING),
+        BIRTH_DATE: Col(DATE),
+        SCHEME: Col(STRING),
+        REGION: Col(STRING),
+    },
+    CATALOG: {
+        ITEM_CODE: Col(STRING),
+        ITEM_NAME: Col(STRING),
+        ITEM_TYPE: Col(STRING),
+        COVERAGE_CLASS: Col(STRING),
+        SEX_RESTRICTION: Col(STRING, nullable=True),
+        REFERENCE_PRICE: Col(NUMBER),
+        MAX_DAILY_QUANTITY: Col(NUMBER, nullable=True),
+        BUNDLE_CODE: Col(STRING, nullable=True),
+    },
+    CLAIMS: {
+        CLAIM_ID: Col(STRING),
+        PERSON_ID: Col(STRING),
+        PROVIDER_ID: Col(STRING),
+        DOCTOR_ID: Col(STRING, nullable=True),
+        SETTING: Col(STRING),
+        ADMIT_DATE: Col(DATE),
+        DISCHARGE_DATE: Col(DATE),
+        SETTLE_TIME: Col(TIMESTAMP),
+        DIAGNOSIS: Col(STRING, nullable=True),
+        DRG: Col(STRING, nullable=True),
+        TOTAL_AMOUNT: Col(NUMBER),
+        FUND_PAID: Col(NUMBER),
+        PERSONAL_ACCOUNT_PAID: Col(NUMBER),
+        SELF_PAID: Col(NUMBER),
+        OUT_OF_AREA: Col(BOOL),
+    },
+    CLAIM_ITEMS: {
+        CLAIM_ID: Col(STRING),
+        LINE_NO: Col(INT),
+        ITEM_CODE: Col(STRING),
+        QUANTITY: Col(NUMBER),
+        UNIT_PRICE: Col(NUMBER),
+        AMOUNT: Col(NUMBER),
+        SERVICE_DATE: Col(DATE),
+    },
+    LABELS: {
+        ENTITY_TYPE: Col(STRING),
+        ENTITY_ID: Col(STRING),
+        PERIOD: Col(STRING),
+        OUTCOME: Col(STRING),
+        PATTERN: Col(STRING, nullable=True, optional=True),
+        AMOUNT_RECOVERED: Col(NUMBER, nullable=True, optional=True),
+        PERIOD_FROM: Col(STRING, nullable=True, optional=True),
+    },  # first month the inspection reviewed
 }
 
 # the column(s) that identify a row, used to point at example rows in reports
 KEYS: dict[str, tuple[str, ...]] = {
-    PROVIDERS: (PROVIDER_ID,), INSURED: (PERSON_ID,), CATALOG: (ITEM_CODE,), CLAIMS: (CLAIM_ID,),
-    CLAIM_ITEMS: (CLAIM_ID, LINE_NO), LABELS: (ENTITY_TYPE, ENTITY_ID, PERIOD),
+    PROVIDERS: (PROVIDER_ID,),
+    INSURED: (PERSON_ID,),
+    CATALOG: (ITEM_CODE,),
+    CLAIMS: (CLAIM_ID,),
+    CLAIM_ITEMS: (CLAIM_ID, LINE_NO),
+    LABELS: (ENTITY_TYPE, ENTITY_ID, PERIOD),
 }
 
 
@@ -135,8 +180,7 @@ def _load_table(file: Path | None, table: str, allow_empty: bool = False) -> pd.
     raw = read_table_file(file, table, schema.keys(), KEYS[table], allow_empty)
     missing = [name for name, col in schema.items() if name not in raw.columns and not col.optional]
     if missing:
-        raise ContractViolation([Finding(table, name, "required column present", 0, len(raw))
-                                 for name in missing])
+        raise ContractViolation([Finding(table, name, "required column present", 0, len(raw)) for name in missing])
     return _coerce_table(raw, table)
 
 
@@ -159,7 +203,5 @@ def _coerce_table(raw: pd.DataFrame, table: str) -> pd.DataFrame:
 def _type_finding(raw: pd.DataFrame, table: str, column: str, kind: str, bad: np.ndarray) -> Finding:
     rows = np.flatnonzero(bad)
     shown = [c for c in KEYS[table] if c in raw.columns and c != column] + [column]
-    examples = [{"row": int(row) + 1, **{c: json_value(raw[c].iat[row]) for c in shown}}
-                for row in rows[:MAX_EXAMPLES]]
+    examples = [{"row": int(row) + 1, **{c: json_value(raw[c].iat[row]) for c in shown}} for row in rows[:MAX_EXAMPLES]]
     return Finding(table, column, TYPE_RULES[kind], len(rows), len(raw), examples)
-

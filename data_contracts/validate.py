@@ -48,9 +48,15 @@ class ValidationReport:
         return not self.findings
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "dataset": self.dataset, "labels": self.labels, "rows": dict(self.rows),
-                "checks_run": self.checks_run, "findings": [f.to_dict() for f in self.findings],
-                "timings": {k: round(v, 3) for k, v in self.timings.items()}}
+        return {
+            "ok": self.ok,
+            "dataset": self.dataset,
+            "labels": self.labels,
+            "rows": dict(self.rows),
+            "checks_run": self.checks_run,
+            "findings": [f.to_dict() for f in self.findings],
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+        }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
@@ -64,8 +70,9 @@ class ValidationReport:
             raise ContractViolation(self.findings, self)
 
 
-def validate_dataset(path: str | Path, labels_path: str | Path | None = None,
-                     today: datetime.date | None = None) -> ValidationReport:
+def validate_dataset(
+    path: str | Path, labels_path: str | Path | None = None, today: datetime.date | None = None
+) -> ValidationReport:
     """Load the dataset folder `path` (and `labels_path`) and check every contract rule.
 
     Loading problems become the report's findings and checking stops there. `today` (default:
@@ -99,8 +106,9 @@ def _load(path: str | Path, labels_path: str | Path | None) -> tuple[tuple, list
     return (dataset, labels), problems
 
 
-def validate_tables(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None = None,
-                    today: datetime.date | None = None) -> ValidationReport:
+def validate_tables(
+    tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None = None, today: datetime.date | None = None
+) -> ValidationReport:
     """Check tables as returned by load_dataset() (and labels from load_labels()).
 
     Each table's rules run in one GX call on the table and one on each frame derived from it;
@@ -125,8 +133,9 @@ def validate_tables(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None
     return report
 
 
-def _frames_by_table(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None,
-                     this_month: str) -> Iterator[tuple[str, list[tuple[str, FrameSource]]]]:
+def _frames_by_table(
+    tables: dict[str, pd.DataFrame], labels: pd.DataFrame | None, this_month: str
+) -> Iterator[tuple[str, list[tuple[str, FrameSource]]]]:
     """Each table with the frames its rules run on; derived frames are built only when needed."""
     links: dict[str, np.ndarray] = {}
 
@@ -138,14 +147,28 @@ def _frames_by_table(tables: dict[str, pd.DataFrame], labels: pd.DataFrame | Non
     check = suites.checks_frame
     yield t.PROVIDERS, [(t.PROVIDERS, lambda: tables[t.PROVIDERS])]
     yield t.INSURED, [(t.INSURED, lambda: tables[t.INSURED])]
-    yield t.CATALOG, [(t.CATALOG, lambda: tables[t.CATALOG]),
-                      (check(t.CATALOG), lambda: d.catalog_checks(tables[t.CATALOG]))]
-    yield t.CLAIMS, [(t.CLAIMS, lambda: tables[t.CLAIMS]),
-                     (suites.PHARMACY_CLAIMS, lambda: d.pharmacy_claims(tables[t.CLAIMS])),
-                     (suites.NON_INPATIENT_CLAIMS, lambda: d.non_inpatient_claims(tables[t.CLAIMS])),
-                     (check(t.CLAIMS), lambda: d.claims_checks(tables, claim_of_line()))]
-    yield t.CLAIM_ITEMS, [(t.CLAIM_ITEMS, lambda: tables[t.CLAIM_ITEMS]),
-                          (check(t.CLAIM_ITEMS), lambda: d.items_checks(tables, claim_of_line()))]
+    yield (
+        t.CATALOG,
+        [(t.CATALOG, lambda: tables[t.CATALOG]), (check(t.CATALOG), lambda: d.catalog_checks(tables[t.CATALOG]))],
+    )
+    yield (
+        t.CLAIMS,
+        [
+            (t.CLAIMS, lambda: tables[t.CLAIMS]),
+            (suites.PHARMACY_CLAIMS, lambda: d.pharmacy_claims(tables[t.CLAIMS])),
+            (suites.NON_INPATIENT_CLAIMS, lambda: d.non_inpatient_claims(tables[t.CLAIMS])),
+            (check(t.CLAIMS), lambda: d.claims_checks(tables, claim_of_line())),
+        ],
+    )
+    yield (
+        t.CLAIM_ITEMS,
+        [
+            (t.CLAIM_ITEMS, lambda: tables[t.CLAIM_ITEMS]),
+            (check(t.CLAIM_ITEMS), lambda: d.items_checks(tables, claim_of_line())),
+        ],
+    )
     if labels is not None:
-        yield t.LABELS, [(t.LABELS, lambda: labels),
-                         (check(t.LABELS), lambda: d.labels_checks(labels, tables, this_month))]
+        yield (
+            t.LABELS,
+            [(t.LABELS, lambda: labels), (check(t.LABELS), lambda: d.labels_checks(labels, tables, this_month))],
+        )

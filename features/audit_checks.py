@@ -70,8 +70,7 @@ def _line_group(ctx: RuleContext) -> np.ndarray:
     day = lines["day"].to_numpy()
     first = int(day.min()) if len(day) else 0
     span = int(day.max()) - first + 1 if len(day) else 1
-    key = ((lines["claim"].to_numpy() * (len(ctx.catalog) + 1) + lines["item"].to_numpy() + 1) * span
-           + (day - first))
+    key = (lines["claim"].to_numpy() * (len(ctx.catalog) + 1) + lines["item"].to_numpy() + 1) * span + (day - first)
     return pd.factorize(key)[0]
 
 
@@ -84,8 +83,7 @@ def _in_settings(claims: pd.DataFrame, settings: list[str]) -> np.ndarray:
 
 
 def _sum_per_claim(ctx: RuleContext, line_mask: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.bincount(ctx.lines["claim"].to_numpy()[line_mask], weights=values[line_mask],
-                       minlength=len(ctx.claims))
+    return np.bincount(ctx.lines["claim"].to_numpy()[line_mask], weights=values[line_mask], minlength=len(ctx.claims))
 
 
 def check_sex_restricted_item(ctx: RuleContext) -> pd.DataFrame:
@@ -143,8 +141,9 @@ def check_duplicate_line(ctx: RuleContext, min_lines: int = 2) -> pd.DataFrame:
     return ctx.line_hits((size >= min_lines) & repeat)
 
 
-def check_outpatient_prescription_over(ctx: RuleContext, threshold: float, settings: list[str],
-                                       item_types: list[str]) -> pd.DataFrame:
+def check_outpatient_prescription_over(
+    ctx: RuleContext, threshold: float, settings: list[str], item_types: list[str]
+) -> pd.DataFrame:
     """Claims of the given settings whose lines of the given item types sum above threshold."""
     spent = _sum_per_claim(ctx, _is_type(ctx, item_types), ctx.lines["amount"].to_numpy(dtype=float))
     return ctx.claim_hits(_in_settings(ctx.claims, settings) & (spent > threshold + _EPS))
@@ -170,13 +169,11 @@ def check_inpatient_without_drugs(ctx: RuleContext, item_types: list[str]) -> pd
     return ctx.claim_hits(_in_settings(ctx.claims, ["inpatient"]) & (n_lines == 0))
 
 
-def _combine(ctx: RuleContext, current_mask: np.ndarray, history_mask: np.ndarray,
-             columns: list[str]) -> pd.DataFrame:
+def _combine(ctx: RuleContext, current_mask: np.ndarray, history_mask: np.ndarray, columns: list[str]) -> pd.DataFrame:
     """Period claims (pos = their position) stacked on history claims (pos = -1)."""
     current = ctx.claims.loc[current_mask, columns]
     past = ctx.history(history_mask, columns)
-    return pd.concat([past.assign(pos=-1), current.assign(pos=current.index.to_numpy())],
-                     ignore_index=True)
+    return pd.concat([past.assign(pos=-1), current.assign(pos=current.index.to_numpy())], ignore_index=True)
 
 
 def _hit_positions(ctx: RuleContext, pos: np.ndarray) -> pd.DataFrame:
@@ -217,15 +214,22 @@ def check_multi_region_same_day(ctx: RuleContext, min_regions: int, settings: li
     claims = _combine(ctx, current, same_days, ["person_id", "provider_id", "admit_date"])
     region_codes = np.append(pd.factorize(ctx.providers["region"])[0], -1)
     region = region_codes[positions(claims["provider_id"], ctx.providers["provider_id"])]
-    frame = pd.DataFrame({"person": pd.factorize(claims["person_id"])[0], "day": _days(claims["admit_date"]),
-                          "region": region, "pos": claims["pos"].to_numpy()})[region >= 0]
+    frame = pd.DataFrame(
+        {
+            "person": pd.factorize(claims["person_id"])[0],
+            "day": _days(claims["admit_date"]),
+            "region": region,
+            "pos": claims["pos"].to_numpy(),
+        }
+    )[region >= 0]
     n_regions = frame.drop_duplicates(["person", "day", "region"]).groupby(["person", "day"]).size()
     flagged = n_regions[n_regions >= min_regions].rename("n").reset_index()
     return _hit_positions(ctx, frame.merge(flagged, on=["person", "day"])["pos"].to_numpy())
 
 
-def check_identical_amount_burst(ctx: RuleContext, min_claims: int, min_share: float,
-                                 settings: list[str]) -> pd.DataFrame:
+def check_identical_amount_burst(
+    ctx: RuleContext, min_claims: int, min_share: float, settings: list[str]
+) -> pd.DataFrame:
     """Claims of the given settings at a provider on a settlement day when >= min_claims of its
     claims that day, and >= min_share of them, have exactly the same total_amount (claims settled
     earlier on the start day count too)."""
@@ -233,9 +237,13 @@ def check_identical_amount_burst(ctx: RuleContext, min_claims: int, min_share: f
     everything = ctx.all_claims
     same_day = (everything["settle_time"] >= ctx.start.floor("D")).to_numpy() & _in_settings(everything, settings)
     claims = _combine(ctx, current, same_day, ["provider_id", "settle_time", "total_amount"])
-    frame = pd.DataFrame({"provider": pd.factorize(claims["provider_id"])[0],
-                          "day": _days(claims["settle_time"]),
-                          "cents": np.round(claims["total_amount"].to_numpy(dtype=float) * 100).astype(np.int64)})
+    frame = pd.DataFrame(
+        {
+            "provider": pd.factorize(claims["provider_id"])[0],
+            "day": _days(claims["settle_time"]),
+            "cents": np.round(claims["total_amount"].to_numpy(dtype=float) * 100).astype(np.int64),
+        }
+    )
     same = frame.groupby(["provider", "day", "cents"])["day"].transform("size").to_numpy()
     day_total = frame.groupby(["provider", "day"])["day"].transform("size").to_numpy()
     burst = (same >= min_claims) & (same >= min_share * day_total)
@@ -251,13 +259,24 @@ def check_care_during_inpatient_stay(ctx: RuleContext, settings: list[str]) -> p
     first = ctx.claims.loc[visiting, "admit_date"].min()
     everything = ctx.all_claims
     ongoing = _in_settings(everything, ["inpatient"]) & (everything["discharge_date"] > first).to_numpy()
-    stays = _combine(ctx, _in_settings(ctx.claims, ["inpatient"]), ongoing,
-                     ["person_id", "admit_date", "discharge_date"])
+    stays = _combine(
+        ctx, _in_settings(ctx.claims, ["inpatient"]), ongoing, ["person_id", "admit_date", "discharge_date"]
+    )
     visits = ctx.claims.loc[visiting, ["person_id", "admit_date"]]
-    visits = pd.DataFrame({"person": positions(visits["person_id"], stays["person_id"]),
-                           "day": _days(visits["admit_date"]), "pos": visits.index.to_numpy()})
-    stays = pd.DataFrame({"person": positions(stays["person_id"], stays["person_id"]),
-                          "admit": _days(stays["admit_date"]), "discharge": _days(stays["discharge_date"])})
+    visits = pd.DataFrame(
+        {
+            "person": positions(visits["person_id"], stays["person_id"]),
+            "day": _days(visits["admit_date"]),
+            "pos": visits.index.to_numpy(),
+        }
+    )
+    stays = pd.DataFrame(
+        {
+            "person": positions(stays["person_id"], stays["person_id"]),
+            "admit": _days(stays["admit_date"]),
+            "discharge": _days(stays["discharge_date"]),
+        }
+    )
     pairs = visits[visits["person"] >= 0].merge(stays, on="person")
     inside = (pairs["admit"] < pairs["day"]) & (pairs["day"] < pairs["discharge"])
     return _hit_positions(ctx, pairs.loc[inside, "pos"].unique())

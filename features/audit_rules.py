@@ -25,8 +25,18 @@ LEVELS = ("line", "claim")
 ENTITY_COLUMNS = {"provider": "provider_id", "person": "person_id"}
 _REQUIRED = ("id", "name_en", "name_zh", "check", "severity", "level", "patterns", "source")
 HIT_COLUMNS = ("rule_id", "claim_id", "line_no", "provider_id", "person_id", "settle_time", "amount")
-_CLAIM_COLUMNS = ["claim_id", "person_id", "provider_id", "setting", "admit_date", "discharge_date",
-                  "settle_time", "diagnosis", "total_amount", "fund_paid"]
+_CLAIM_COLUMNS = [
+    "claim_id",
+    "person_id",
+    "provider_id",
+    "setting",
+    "admit_date",
+    "discharge_date",
+    "settle_time",
+    "diagnosis",
+    "total_amount",
+    "fund_paid",
+]
 _LINE_COLUMNS = ["line_no", "quantity", "unit_price", "amount"]
 
 
@@ -75,16 +85,33 @@ class RuleContext:
     end: pd.Timestamp
 
     @classmethod
-    def build(cls, claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFrame, insured: pd.DataFrame,
-              providers: pd.DataFrame, *, start: pd.Timestamp, end: pd.Timestamp) -> RuleContext:
+    def build(
+        cls,
+        claims: pd.DataFrame,
+        items: pd.DataFrame,
+        catalog: pd.DataFrame,
+        insured: pd.DataFrame,
+        providers: pd.DataFrame,
+        *,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+    ) -> RuleContext:
         """Select the period's claims and lines and encode line keys as integer positions."""
         settle = claims["settle_time"]
         period = claims.loc[((settle >= start) & (settle < end)).to_numpy(), _CLAIM_COLUMNS]
         period = period.reset_index(drop=True)
         catalog = catalog.reset_index(drop=True)
-        return cls(claims=period, lines=_period_lines(period, items, catalog), catalog=catalog,
-                   insured=insured, providers=providers, all_claims=claims,
-                   before=(settle < start).to_numpy(), start=start, end=end)
+        return cls(
+            claims=period,
+            lines=_period_lines(period, items, catalog),
+            catalog=catalog,
+            insured=insured,
+            providers=providers,
+            all_claims=claims,
+            before=(settle < start).to_numpy(),
+            start=start,
+            end=end,
+        )
 
     def history(self, mask: np.ndarray, columns: list[str]) -> pd.DataFrame:
         """`columns` of the claims settled before start that `mask` (over all_claims) selects."""
@@ -107,10 +134,16 @@ class RuleContext:
         else:
             line_no = pd.array(self.lines["line_no"].to_numpy()[line_pos], dtype="Int64")
             amount = self.lines["amount"].to_numpy(dtype=float)[line_pos]
-        return pd.DataFrame({"claim_id": claims["claim_id"].to_numpy(), "line_no": line_no,
-                             "provider_id": claims["provider_id"].to_numpy(),
-                             "person_id": claims["person_id"].to_numpy(),
-                             "settle_time": claims["settle_time"].to_numpy(), "amount": amount})
+        return pd.DataFrame(
+            {
+                "claim_id": claims["claim_id"].to_numpy(),
+                "line_no": line_no,
+                "provider_id": claims["provider_id"].to_numpy(),
+                "person_id": claims["person_id"].to_numpy(),
+                "settle_time": claims["settle_time"].to_numpy(),
+                "amount": amount,
+            }
+        )
 
 
 def _period_lines(period: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
@@ -125,9 +158,15 @@ def _period_lines(period: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFra
     claim = positions(items["claim_id"].iloc[rows], period["claim_id"])
     rows, claim = rows[claim >= 0], claim[claim >= 0]
     columns = {name: items[name].to_numpy()[rows] for name in _LINE_COLUMNS}
-    return pd.DataFrame({
-        **columns, "claim": claim, "item": positions(items["item_code"].iloc[rows], catalog["item_code"]),
-        "day": np.asarray(items["service_date"].to_numpy()[rows], dtype="datetime64[D]").astype(np.int64)})
+    return pd.DataFrame(
+        {
+            **columns,
+            "claim": claim,
+            "item": positions(items["item_code"].iloc[rows], catalog["item_code"]),
+            "day": np.asarray(items["service_date"].to_numpy()[rows], dtype="datetime64[D]").astype(np.int64),
+        }
+    )
+
 
 def load_rules(path: str | Path | None = None) -> list[Rule]:
     """The rules of `path` (default: the audit_rules.yaml shipped with this package), in file order.
@@ -168,10 +207,17 @@ def _parse_rule(entry: Any, source: Path, k: int) -> Rule:
     params = entry.get("params") or {}
     if not isinstance(entry["patterns"], list):
         raise ValueError(f"{source}: rule {name}: patterns must be a list")
-    rule = Rule(id=str(entry["id"]), name_en=str(entry["name_en"]), name_zh=str(entry["name_zh"]),
-                check=str(entry["check"]), severity=entry["severity"], level=str(entry["level"]),
-                patterns=tuple(str(p) for p in entry["patterns"]), source=str(entry["source"]),
-                params=dict(params) if isinstance(params, dict) else params)
+    rule = Rule(
+        id=str(entry["id"]),
+        name_en=str(entry["name_en"]),
+        name_zh=str(entry["name_zh"]),
+        check=str(entry["check"]),
+        severity=entry["severity"],
+        level=str(entry["level"]),
+        patterns=tuple(str(p) for p in entry["patterns"]),
+        source=str(entry["source"]),
+        params=dict(params) if isinstance(params, dict) else params,
+    )
     _validate(rule, source)
     return rule
 
@@ -195,15 +241,33 @@ def _validate(rule: Rule, source: Path) -> None:
 def rules_doc(rules: list[Rule] | None = None) -> list[dict[str, Any]]:
     """For each rule: id, name_en, name_zh, patterns, severity, level, source and the two
     feature column names rule_counts produces (claims_column, rate_column)."""
-    return [{"id": r.id, "name_en": r.name_en, "name_zh": r.name_zh, "patterns": list(r.patterns),
-             "severity": r.severity, "level": r.level, "source": r.source,
-             "claims_column": r.claims_column, "rate_column": r.rate_column}
-            for r in (rules if rules is not None else load_rules())]
+    return [
+        {
+            "id": r.id,
+            "name_en": r.name_en,
+            "name_zh": r.name_zh,
+            "patterns": list(r.patterns),
+            "severity": r.severity,
+            "level": r.level,
+            "source": r.source,
+            "claims_column": r.claims_column,
+            "rate_column": r.rate_column,
+        }
+        for r in (rules if rules is not None else load_rules())
+    ]
 
 
-def evaluate_rules(claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFrame,
-                   insured: pd.DataFrame, providers: pd.DataFrame, rules: list[Rule], *,
-                   start: Any, end: Any) -> pd.DataFrame:
+def evaluate_rules(
+    claims: pd.DataFrame,
+    items: pd.DataFrame,
+    catalog: pd.DataFrame,
+    insured: pd.DataFrame,
+    providers: pd.DataFrame,
+    rules: list[Rule],
+    *,
+    start: Any,
+    end: Any,
+) -> pd.DataFrame:
     """The hits of `rules` on the claims settled in [start, end), sorted by rule, claim, line.
 
     Columns: rule_id, claim_id, line_no (Int64, null for hits on a whole claim), provider_id,
@@ -212,8 +276,9 @@ def evaluate_rules(claims: pd.DataFrame, items: pd.DataFrame, catalog: pd.DataFr
     claims); claims at or after `end` are ignored. `items` may hold lines of any claims; only
     lines of claims in the period are read. Input frames are not modified.
     """
-    ctx = RuleContext.build(claims, items, catalog, insured, providers,
-                            start=pd.Timestamp(start), end=pd.Timestamp(end))
+    ctx = RuleContext.build(
+        claims, items, catalog, insured, providers, start=pd.Timestamp(start), end=pd.Timestamp(end)
+    )
     frames = []
     for rule in rules:
         hits = CHECKS[rule.check](ctx, **rule.params)
@@ -245,8 +310,9 @@ def per_100(counts: np.ndarray, n: np.ndarray) -> np.ndarray:
     return np.minimum(counts * 100.0 / n, 100.0)
 
 
-def rule_counts(hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame,
-                rules: list[Rule] | None = None) -> pd.DataFrame:
+def rule_counts(
+    hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame, rules: list[Rule] | None = None
+) -> pd.DataFrame:
     """Per entity ("provider" or "person") with claims in the period, for every rule:
     rule_<ID>_claims (distinct hit claims) and rule_<ID>_rate (per 100 of the entity's claims
     in the period), then rule_hits_total (distinct claims with any hit) and rule_hit_rate.
@@ -274,6 +340,7 @@ def rule_counts(hits: pd.DataFrame, entity: str, claims_in_period: pd.DataFrame,
     columns["rule_hits_total"] = total.to_numpy(dtype=np.int64)
     columns["rule_hit_rate"] = per_100(columns["rule_hits_total"], n)
     columns["rule_evidence"] = rule_evidence({r.id: per_rule[r.id].to_numpy(dtype=float) for r in rules}, rules)
-    columns["rule_severity_max"] = np.max([np.where(per_rule[r.id].to_numpy() > 0, r.severity, 0) for r in rules]
-                                          + [np.zeros(len(n))], axis=0).astype(float)
+    columns["rule_severity_max"] = np.max(
+        [np.where(per_rule[r.id].to_numpy() > 0, r.severity, 0) for r in rules] + [np.zeros(len(n))], axis=0
+    ).astype(float)
     return pd.DataFrame(columns, index=n_claims.index.rename(key))

@@ -32,10 +32,10 @@ Mapper = Callable[[Callable, Iterable], Iterable]
 @dataclass(frozen=True)
 class FeatureSet:
     period: str
-    provider: pd.DataFrame       # entity_id, period, peer_group, provider features
-    person: pd.DataFrame         # entity_id, period, person features
-    hits: pd.DataFrame           # audit-rule evidence for the period's claims
-    peer_medians: pd.DataFrame   # provider x base measure: the peer-group median (for reasons)
+    provider: pd.DataFrame  # entity_id, period, peer_group, provider features
+    person: pd.DataFrame  # entity_id, period, person features
+    hits: pd.DataFrame  # audit-rule evidence for the period's claims
+    peer_medians: pd.DataFrame  # provider x base measure: the peer-group median (for reasons)
 
     def table(self, entity: str) -> pd.DataFrame:
         return getattr(self, check_entity(entity))
@@ -48,34 +48,54 @@ def split_history(h: History, entity: str, n_shards: int) -> list[History]:
     key = f"{entity}_id"
     claim_shard = entity_shard(h.claims[key], n_shards)
     item_shard = entity_shard(h.items[key], n_shards)
-    return [History(h.period, h.start, h.end, h.claims[claim_shard == s], h.items[item_shard == s],
-                    h.providers, h.insured, h.catalog) for s in range(n_shards)]
+    return [
+        History(
+            h.period,
+            h.start,
+            h.end,
+            h.claims[claim_shard == s],
+            h.items[item_shard == s],
+            h.providers,
+            h.insured,
+            h.catalog,
+        )
+        for s in range(n_shards)
+    ]
 
 
 def _run_shards(fn: Callable, shards: list[History], map_fn: Mapper) -> pd.DataFrame:
     return pd.concat(list(map_fn(fn, shards))).sort_index()
 
 
-def _provider_table(h: History, counts: pd.DataFrame, n_shards: int, map_fn: Mapper,
-                    min_peer_group: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _provider_table(
+    h: History, counts: pd.DataFrame, n_shards: int, map_fn: Mapper, min_peer_group: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     raw = _run_shards(provider.provider_measures, split_history(h, "provider", n_shards), map_fn)
     ids = raw.index
     groups = peer_groups(h.providers, ids, min_peer_group)
-    raw = pd.concat([raw, network.sharing(h, ids), network.item_mix_distance(h, ids, groups),
-                     windows.provider_windows(h, ids), counts.reindex(ids, fill_value=0.0)], axis=1).astype(float)
+    raw = pd.concat(
+        [
+            raw,
+            network.sharing(h, ids),
+            network.item_mix_distance(h, ids, groups),
+            windows.provider_windows(h, ids),
+            counts.reindex(ids, fill_value=0.0),
+        ],
+        axis=1,
+    ).astype(float)
     table = pd.concat([raw, peer_relative(raw, groups)], axis=1)
     keys = pd.DataFrame({ENTITY_ID: ids, PERIOD: h.period, PEER_GROUP: groups.to_numpy()}, index=ids)
     return pd.concat([keys, table], axis=1).reset_index(drop=True), peer_medians(raw, groups)
 
 
-def _person_table(h: History, counts: pd.DataFrame, risky: pd.Index, n_shards: int,
-                  map_fn: Mapper) -> pd.DataFrame:
+def _person_table(h: History, counts: pd.DataFrame, risky: pd.Index, n_shards: int, map_fn: Mapper) -> pd.DataFrame:
     def measure(shard: History) -> pd.DataFrame:
         return person.person_measures(shard, risky)
 
     raw = _run_shards(measure, split_history(h, "person", n_shards), map_fn)
-    raw = pd.concat([raw, windows.person_windows(h, raw.index), counts.reindex(raw.index, fill_value=0.0)],
-                    axis=1).astype(float)
+    raw = pd.concat(
+        [raw, windows.person_windows(h, raw.index), counts.reindex(raw.index, fill_value=0.0)], axis=1
+    ).astype(float)
     keys = pd.DataFrame({ENTITY_ID: raw.index, PERIOD: h.period}, index=raw.index)
     return pd.concat([keys, raw], axis=1).reset_index(drop=True)
 
@@ -85,14 +105,29 @@ def _risky_providers(provider_table: pd.DataFrame, share: float = 0.1) -> pd.Ind
     return rate.index[rate >= rate.quantile(1 - share)] if len(rate) else rate.index
 
 
-def build_feature_set(tables: Mapping[str, pd.DataFrame], period: str, *, lookback_months: int = 12,
-                      min_peer_group: int = 5, n_shards: int = 1, map_fn: Mapper = map,
-                      rules_path=None) -> FeatureSet:
+def build_feature_set(
+    tables: Mapping[str, pd.DataFrame],
+    period: str,
+    *,
+    lookback_months: int = 12,
+    min_peer_group: int = 5,
+    n_shards: int = 1,
+    map_fn: Mapper = map,
+    rules_path=None,
+) -> FeatureSet:
     """Provider and person features of `period`, with the audit-rule evidence behind them."""
     h = cut_history(tables, period, lookback_months)
     rules = load_rules(rules_path)
-    hits = evaluate_rules(h.claims, h.items[ITEM_COLUMNS], h.catalog.reset_index(), h.insured.reset_index(),
-                          h.providers.reset_index(), rules, start=h.start, end=h.end)
+    hits = evaluate_rules(
+        h.claims,
+        h.items[ITEM_COLUMNS],
+        h.catalog.reset_index(),
+        h.insured.reset_index(),
+        h.providers.reset_index(),
+        rules,
+        start=h.start,
+        end=h.end,
+    )
     cur = h.current
     prov, medians = _provider_table(h, rule_counts(hits, "provider", cur, rules), n_shards, map_fn, min_peer_group)
     pers = _person_table(h, rule_counts(hits, "person", cur, rules), _risky_providers(prov), n_shards, map_fn)
@@ -113,4 +148,3 @@ def check_feature_set(fs: FeatureSet, rules_path=None):
 def feature_columns(table: pd.DataFrame) -> list[str]:
     """The model inputs of a feature table: every numeric column but the keys."""
     return [c for c in table.columns if c not in (ENTITY_ID, PERIOD, PEER_GROUP)]
-

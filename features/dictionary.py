@@ -21,17 +21,46 @@ def rule_measures(rules_path=None) -> list[Measure]:
     out = []
     for rule in load_rules(rules_path):
         pats = tuple(rule.patterns)
-        out.append(Measure(f"rule_{rule.id}_claims", f"claims breaking rule: {rule.name_en}",
-                           f"违反规则的结算笔数: {rule.name_zh}", "claims", pats))
-        out.append(Measure(f"rule_{rule.id}_rate", f"claims breaking rule per 100 claims: {rule.name_en}",
-                           f"每百笔结算违反规则笔数: {rule.name_zh}", "per 100 claims", pats))
+        out.append(
+            Measure(
+                f"rule_{rule.id}_claims",
+                f"claims breaking rule: {rule.name_en}",
+                f"违反规则的结算笔数: {rule.name_zh}",
+                "claims",
+                pats,
+            )
+        )
+        out.append(
+            Measure(
+                f"rule_{rule.id}_rate",
+                f"claims breaking rule per 100 claims: {rule.name_en}",
+                f"每百笔结算违反规则笔数: {rule.name_zh}",
+                "per 100 claims",
+                pats,
+            )
+        )
     out.append(Measure("rule_hits_total", "claims breaking any audit rule", "违反任一审核规则的结算笔数", "claims"))
-    out.append(Measure("rule_hit_rate", "claims breaking any audit rule per 100 claims",
-                       "每百笔结算违反审核规则笔数", "per 100 claims"))
-    out.append(Measure("rule_evidence", "weight of audit-rule evidence (severity-weighted hits)",
-                       "审核规则命中证据强度(按严重程度加权)", "evidence"))
-    out.append(Measure("rule_severity_max", "most serious audit rule broken (severity 1-3)", "违反规则的最高严重程度",
-                       "severity"))
+    out.append(
+        Measure(
+            "rule_hit_rate",
+            "claims breaking any audit rule per 100 claims",
+            "每百笔结算违反审核规则笔数",
+            "per 100 claims",
+        )
+    )
+    out.append(
+        Measure(
+            "rule_evidence",
+            "weight of audit-rule evidence (severity-weighted hits)",
+            "审核规则命中证据强度(按严重程度加权)",
+            "evidence",
+        )
+    )
+    out.append(
+        Measure(
+            "rule_severity_max", "most serious audit rule broken (severity 1-3)", "违反规则的最高严重程度", "severity"
+        )
+    )
     return out
 
 
@@ -45,9 +74,11 @@ def measures(entity: str, rules_path=None) -> list[Measure]:
 
 
 def feature_dictionary(rules_path=None) -> pd.DataFrame:
-    rows = [{"entity": entity, "name": m.name, "en": m.en, "zh": m.zh, "unit": m.unit,
-             "patterns": ", ".join(m.patterns)}
-            for entity in ENTITIES for m in measures(entity, rules_path)]
+    rows = [
+        {"entity": entity, "name": m.name, "en": m.en, "zh": m.zh, "unit": m.unit, "patterns": ", ".join(m.patterns)}
+        for entity in ENTITIES
+        for m in measures(entity, rules_path)
+    ]
     return pd.DataFrame(rows, columns=COLUMNS)
 
 

@@ -24,13 +24,13 @@ class History:
     """Claims of the look-back window and lines of the period, as of the period's end."""
 
     period: str
-    start: pd.Timestamp          # first instant of the period
-    end: pd.Timestamp            # the cut-off: first instant after the period
-    claims: pd.DataFrame         # window claims; `month` = 0 for the period, -1 the month before, ...
-    items: pd.DataFrame          # lines of the period's claims, with catalogue and claim attributes
-    providers: pd.DataFrame      # indexed by provider_id
-    insured: pd.DataFrame        # indexed by person_id
-    catalog: pd.DataFrame        # indexed by item_code
+    start: pd.Timestamp  # first instant of the period
+    end: pd.Timestamp  # the cut-off: first instant after the period
+    claims: pd.DataFrame  # window claims; `month` = 0 for the period, -1 the month before, ...
+    items: pd.DataFrame  # lines of the period's claims, with catalogue and claim attributes
+    providers: pd.DataFrame  # indexed by provider_id
+    insured: pd.DataFrame  # indexed by person_id
+    catalog: pd.DataFrame  # indexed by item_code
 
     @property
     def current(self) -> pd.DataFrame:

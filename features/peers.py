@@ -14,8 +14,11 @@ def _group_keys(providers: pd.DataFrame, ids: pd.Index, min_size: int) -> tuple[
     """(city-wide type x level key, regional key, whether the regional group is big enough)."""
     p = providers.reindex(ids)
     level = p["level"].astype("Float64")
-    base = np.where(level.isna().to_numpy(), p["provider_type"].to_numpy(),
-                    p["provider_type"].astype(str) + "-L" + level.fillna(0).astype(int).astype(str))
+    base = np.where(
+        level.isna().to_numpy(),
+        p["provider_type"].to_numpy(),
+        p["provider_type"].astype(str) + "-L" + level.fillna(0).astype(int).astype(str),
+    )
     base = pd.Series(base, index=ids)
     regional = base + "@" + p["region"].astype(str)
     return base, regional, regional.map(regional.value_counts()) >= min_size
@@ -53,8 +56,9 @@ def _by_peers(table: pd.DataFrame, groups: pd.Series, how) -> pd.DataFrame:
     city = how(table.groupby(base))
     regional = how(table.groupby(groups))
     use_region = groups.str.contains("@").to_numpy()[:, None]
-    return pd.DataFrame(np.where(use_region, regional.to_numpy(), city.to_numpy()), index=table.index,
-                        columns=table.columns)
+    return pd.DataFrame(
+        np.where(use_region, regional.to_numpy(), city.to_numpy()), index=table.index, columns=table.columns
+    )
 
 
 def peer_medians(table: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:

@@ -6,8 +6,18 @@ from dataclasses import dataclass
 
 from data_contracts.vocabulary import ENTITY_ID, PEER_GROUP, PEER_PCT, PEER_RATIO, PERIOD, base_name
 
-__all__ = ["ENTITY_ID", "PEER_GROUP", "PEER_PCT", "PEER_RATIO", "PERIOD", "Measure", "base_name", "peer_measures",
-           "peer_pct", "peer_ratio"]
+__all__ = [
+    "ENTITY_ID",
+    "PEER_GROUP",
+    "PEER_PCT",
+    "PEER_RATIO",
+    "PERIOD",
+    "Measure",
+    "base_name",
+    "peer_measures",
+    "peer_pct",
+    "peer_ratio",
+]
 
 
 @dataclass(frozen=True)
@@ -32,8 +42,18 @@ def peer_pct(name: str) -> str:
 def peer_measures(measure: Measure) -> list[Measure]:
     """The two peer-relative companions of a provider measure."""
     return [
-        Measure(peer_ratio(measure.name), f"{measure.en}, relative to the peer-group median",
-                f"{measure.zh}(与同类机构中位数之比)", "ratio", measure.patterns),
-        Measure(peer_pct(measure.name), f"{measure.en}, percentile within the peer group",
-                f"{measure.zh}(同类机构中的百分位)", "percentile 0-1", measure.patterns),
+        Measure(
+            peer_ratio(measure.name),
+            f"{measure.en}, relative to the peer-group median",
+            f"{measure.zh}(与同类机构中位数之比)",
+            "ratio",
+            measure.patterns,
+        ),
+        Measure(
+            peer_pct(measure.name),
+            f"{measure.en}, percentile within the peer group",
+            f"{measure.zh}(同类机构中的百分位)",
+            "percentile 0-1",
+            measure.patterns,
+        ),
     ]

@@ -27,8 +27,13 @@ _PROVIDER_BASES = [
     ("claims_per_person", "settlements per patient", "人均结算次数", "claims", ("phantom_swipes", "split_admission")),
     ("n_doctors", "distinct doctors billing", "开单医师数", "doctors", ()),
     ("n_diagnoses", "distinct diagnoses", "诊断种类数", "diagnoses", ("upcoding",)),
-    ("fund_per_staff", "fund paid per licensed doctor or pharmacist", "每名执业医(药)师统筹支付", "yuan/person",
-     ("volume_vs_size",)),
+    (
+        "fund_per_staff",
+        "fund paid per licensed doctor or pharmacist",
+        "每名执业医(药)师统筹支付",
+        "yuan/person",
+        ("volume_vs_size",),
+    ),
     ("night_share", "share of settlements between 22:00 and 06:00", "夜间结算占比", "share", ("phantom_swipes",)),
     ("months_active", "months with settlements", "有结算的月数", "months", ()),
 ]
@@ -42,8 +47,11 @@ _PERSON_BASES = [
 
 
 def _measures(bases) -> list[Measure]:
-    return [Measure(f"{name}_{w}m", f"{en} over the last {w} months", f"近{w}个月{zh}", unit, patterns)
-            for w in WINDOWS for name, en, zh, unit, patterns in bases]
+    return [
+        Measure(f"{name}_{w}m", f"{en} over the last {w} months", f"近{w}个月{zh}", unit, patterns)
+        for w in WINDOWS
+        for name, en, zh, unit, patterns in bases
+    ]
 
 
 PROVIDER_MEASURES: list[Measure] = _measures(_PROVIDER_BASES)
@@ -61,23 +69,34 @@ def _safe(num: pd.Series, den: pd.Series) -> pd.Series:
 def _provider_window(h: History, ids: pd.Index, months: int) -> pd.DataFrame:
     c = _window(h, months)
     g = c.groupby("provider_id")
-    stays = c[c["setting"] == "inpatient"].groupby("provider_id").agg(n=("los", "size"), cost=("total_amount", "sum"),
-                                                                     los=("los", "mean"))
+    stays = (
+        c[c["setting"] == "inpatient"]
+        .groupby("provider_id")
+        .agg(n=("los", "size"), cost=("total_amount", "sum"), los=("los", "mean"))
+    )
     n_claims = g.size().reindex(ids, fill_value=0).astype(float)
     n_persons = g["person_id"].nunique().reindex(ids, fill_value=0).astype(float)
     fund = g["fund_paid"].sum().reindex(ids, fill_value=0.0)
     staff = h.providers["staff"].reindex(ids).astype("float64").fillna(0.0).clip(lower=1)
     stays = stays.reindex(ids, fill_value=0)
-    out = pd.DataFrame({
-        "n_claims": n_claims, "n_persons": n_persons, "fund_paid": fund,
-        "cost_per_claim": _safe(g["total_amount"].sum().reindex(ids, fill_value=0.0), n_claims),
-        "n_stays": stays["n"].astype(float), "cost_per_stay": _safe(stays["cost"].astype(float), stays["n"]),
-        "los_mean": stays["los"].astype(float), "claims_per_person": _safe(n_claims, n_persons),
-        "n_doctors": g["doctor_id"].nunique().reindex(ids, fill_value=0).astype(float),
-        "n_diagnoses": g["diagnosis"].nunique().reindex(ids, fill_value=0).astype(float),
-        "fund_per_staff": fund / staff, "night_share": g["night"].mean().reindex(ids, fill_value=0.0),
-        "months_active": g["month"].nunique().reindex(ids, fill_value=0).astype(float),
-    }, index=ids)
+    out = pd.DataFrame(
+        {
+            "n_claims": n_claims,
+            "n_persons": n_persons,
+            "fund_paid": fund,
+            "cost_per_claim": _safe(g["total_amount"].sum().reindex(ids, fill_value=0.0), n_claims),
+            "n_stays": stays["n"].astype(float),
+            "cost_per_stay": _safe(stays["cost"].astype(float), stays["n"]),
+            "los_mean": stays["los"].astype(float),
+            "claims_per_person": _safe(n_claims, n_persons),
+            "n_doctors": g["doctor_id"].nunique().reindex(ids, fill_value=0).astype(float),
+            "n_diagnoses": g["diagnosis"].nunique().reindex(ids, fill_value=0).astype(float),
+            "fund_per_staff": fund / staff,
+            "night_share": g["night"].mean().reindex(ids, fill_value=0.0),
+            "months_active": g["month"].nunique().reindex(ids, fill_value=0).astype(float),
+        },
+        index=ids,
+    )
     return out.add_suffix(f"_{months}m")
 
 
@@ -85,11 +104,20 @@ def _person_window(h: History, ids: pd.Index, months: int) -> pd.DataFrame:
     c = _window(h, months)
     c = c[c["person_id"].isin(ids)]
     g = c.groupby("person_id")
-    out = pd.DataFrame({
-        "n_claims": g.size(), "fund_paid": g["fund_paid"].sum(), "n_providers": g["provider_id"].nunique(),
-        "n_stays": (c["setting"] == "inpatient").groupby(c["person_id"]).sum(),
-        "months_active": g["month"].nunique(),
-    }).reindex(ids).fillna(0.0).astype(float)
+    out = (
+        pd.DataFrame(
+            {
+                "n_claims": g.size(),
+                "fund_paid": g["fund_paid"].sum(),
+                "n_providers": g["provider_id"].nunique(),
+                "n_stays": (c["setting"] == "inpatient").groupby(c["person_id"]).sum(),
+                "months_active": g["month"].nunique(),
+            }
+        )
+        .reindex(ids)
+        .fillna(0.0)
+        .astype(float)
+    )
     return out.add_suffix(f"_{months}m")
 
 

@@ -15,8 +15,12 @@ DEFAULT_PARAMS = {"n_estimators": 300, "max_samples": 256, "random_state": 0}
 def make_isolation_forest(params: dict | None = None) -> Pipeline:
     """Unfitted: missing values set to 0, then an isolation forest on the values as they are
     (it needs no scaling, and a quantile transform would hide how far out the extremes are)."""
-    return Pipeline([("fill", SimpleImputer(strategy="constant", fill_value=0.0)),
-                     ("forest", IsolationForest(**{**DEFAULT_PARAMS, **(params or {})}))])
+    return Pipeline(
+        [
+            ("fill", SimpleImputer(strategy="constant", fill_value=0.0)),
+            ("forest", IsolationForest(**{**DEFAULT_PARAMS, **(params or {})})),
+        ]
+    )
 
 
 def ecdf(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
@@ -32,7 +36,9 @@ class AnomalyDetector(BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y=None) -> AnomalyDetector:
         params = {**DEFAULT_PARAMS, **(self.params or {})}
-        params["max_samples"] = min(params["max_samples"], len(X)) if isinstance(params["max_samples"], int) else params["max_samples"]
+        params["max_samples"] = (
+            min(params["max_samples"], len(X)) if isinstance(params["max_samples"], int) else params["max_samples"]
+        )
         self.pipeline_ = make_isolation_forest(params).fit(X.to_numpy(dtype=float))
         self.reference_ = np.sort(self.raw(X))
         return self

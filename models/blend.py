@@ -11,6 +11,7 @@ a plain gradient-boosting model on a handful of raw 12-month aggregates (the cor
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -19,15 +20,19 @@ from models.risk import PARTS, UNSUPERVISED_BLEND, Blend
 
 MIN_VALIDATION_POSITIVES = 10  # fewer confirmed frauds across the folds: their ranking is too noisy to pick a blend
 DEFAULT_BLEND = Blend((1 / 3, 1 / 3, 0.0, 1 / 3, 0.0, 0.0), "linear")  # model, core, peer outliers alike
-BASELINES = {"biggest spenders (12 months)": "spend_score", "most rule hits": "rule_hits",
-             "plain model on raw 12-month aggregates": "core_score"}
+BASELINES = {
+    "biggest spenders (12 months)": "spend_score",
+    "most rule hits": "rule_hits",
+    "plain model on raw 12-month aggregates": "core_score",
+}
 
 
 @dataclass
 class FoldScores:
     """One validation fold: the parts (and rule hits) of its entities, the truth, and k."""
-    parts: pd.DataFrame          # PARTS columns plus rule_hits
-    positive: pd.Series          # bool: confirmed fraud
+
+    parts: pd.DataFrame  # PARTS columns plus rule_hits
+    positive: pd.Series  # bool: confirmed fraud
     k: int
 
 
@@ -38,11 +43,19 @@ def _equal(*parts: str) -> tuple[float, ...]:
 # Few, sensible candidates: the two classifiers together, alone, and joined by one or two of the
 # unsupervised parts (or spending); plus the unsupervised blend. With a few hundred labels, picking
 # the best of hundreds of weightings follows the noise of the folds, not the data.
-_CANDIDATE_PARTS = (("model_score", "core_score"), ("model_score",), ("core_score",),
-                    ("model_score", "core_score", "outlier_score"), ("model_score", "core_score", "rule_score"),
-                    ("model_score", "core_score", "anomaly_score"), ("model_score", "core_score", "spend_score"),
-                    ("model_score", "core_score", "outlier_score", "rule_score"),
-                    ("outlier_score", "rule_score"), ("outlier_score",), ("rule_score",))
+_CANDIDATE_PARTS = (
+    ("model_score", "core_score"),
+    ("model_score",),
+    ("core_score",),
+    ("model_score", "core_score", "outlier_score"),
+    ("model_score", "core_score", "rule_score"),
+    ("model_score", "core_score", "anomaly_score"),
+    ("model_score", "core_score", "spend_score"),
+    ("model_score", "core_score", "outlier_score", "rule_score"),
+    ("outlier_score", "rule_score"),
+    ("outlier_score",),
+    ("rule_score",),
+)
 
 
 def candidates() -> list[Blend]:
@@ -62,8 +75,11 @@ def _mean(values) -> float:
 
 def evaluate_blend(blend: Blend, folds: list[FoldScores]) -> dict[str, float]:
     figures = [_figures(blend.apply(f.parts), f) for f in folds]
-    return {"precision_at_k": _mean(p for p, _, _ in figures), "pr_auc": _mean(a for _, a, _ in figures),
-            "roc_auc": _mean(r for _, _, r in figures)}
+    return {
+        "precision_at_k": _mean(p for p, _, _ in figures),
+        "pr_auc": _mean(a for _, a, _ in figures),
+        "roc_auc": _mean(r for _, _, r in figures),
+    }
 
 
 def baseline_figures(folds: list[FoldScores]) -> dict[str, dict[str, float]]:
@@ -71,8 +87,11 @@ def baseline_figures(folds: list[FoldScores]) -> dict[str, dict[str, float]]:
     out = {}
     for name, column in BASELINES.items():
         figures = [_figures(f.parts[column] + 1e-9 * f.parts["spend_score"], f) for f in folds]
-        out[name] = {"precision_at_k": _mean(p for p, _, _ in figures), "pr_auc": _mean(a for _, a, _ in figures),
-                     "roc_auc": _mean(r for _, _, r in figures)}
+        out[name] = {
+            "precision_at_k": _mean(p for p, _, _ in figures),
+            "pr_auc": _mean(a for _, a, _ in figures),
+            "roc_auc": _mean(r for _, _, r in figures),
+        }
     return out
 
 
@@ -93,8 +112,9 @@ def choose_blend(folds: list[FoldScores], supervised: bool = True) -> tuple[Blen
         figures = evaluate_blend(blend, folds)
         unsupervised = 1.0 - blend.supervised_weight
         rows.append({"blend": blend, **figures, "key": _key(figures), "unsupervised_weight": unsupervised})
-    table = pd.DataFrame(rows).sort_values(["key", "unsupervised_weight"], ascending=False, ignore_index=True,
-                                           na_position="last")
+    table = pd.DataFrame(rows).sort_values(
+        ["key", "unsupervised_weight"], ascending=False, ignore_index=True, na_position="last"
+    )
     if supervised and sum(int(f.positive.sum()) for f in folds) < MIN_VALIDATION_POSITIVES:
         return DEFAULT_BLEND, table
     return table.loc[0, "blend"], table
@@ -106,9 +126,12 @@ def verdict(ours: dict[str, float], baselines: dict[str, dict[str, float]]) -> t
     best_name, best = max(baselines.items(), key=lambda kv: _key(kv[1]))
     margin = _key(ours) - _key(best)
     beats = all(_key(ours) > _key(b) + 1e-9 for b in baselines.values())
-    words = (f"beats every baseline on validation (best baseline: {best_name}, precision@k "
-             f"{best['precision_at_k']:.2f} vs ours {ours['precision_at_k']:.2f})" if beats else
-             f"does NOT beat the baseline '{best_name}' on validation: precision@k {ours['precision_at_k']:.2f} vs "
-             f"{best['precision_at_k']:.2f}, PR-AUC {ours['pr_auc']:.2f} vs {best['pr_auc']:.2f} "
-             f"(margin {margin:+.2f})")
+    words = (
+        f"beats every baseline on validation (best baseline: {best_name}, precision@k "
+        f"{best['precision_at_k']:.2f} vs ours {ours['precision_at_k']:.2f})"
+        if beats
+        else f"does NOT beat the baseline '{best_name}' on validation: precision@k {ours['precision_at_k']:.2f} vs "
+        f"{best['precision_at_k']:.2f}, PR-AUC {ours['pr_auc']:.2f} vs {best['pr_auc']:.2f} "
+        f"(margin {margin:+.2f})"
+    )
     return beats, words

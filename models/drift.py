@@ -16,9 +16,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STABLE_BELOW = 0.10       # PSI < 0.10: stable
-ACT_FROM = 0.25           # 0.10 <= PSI < 0.25: watch; PSI >= 0.25: act
-EPSILON = 1e-4            # shares are floored here so an empty bin gives no infinity
+STABLE_BELOW = 0.10  # PSI < 0.10: stable
+ACT_FROM = 0.25  # 0.10 <= PSI < 0.25: watch; PSI >= 0.25: act
+EPSILON = 1e-4  # shares are floored here so an empty bin gives no infinity
 SCORE_COLUMN = "risk_score"
 PROFILE_VERSION = 1
 COLUMNS = ["feature", "psi", "band", "missing_ref", "missing_now", "note"]
@@ -55,9 +55,11 @@ def _column_profile(values: np.ndarray, bins: int) -> dict:
     present = values[~np.isnan(values)]
     edges = [] if not len(present) else np.unique(np.quantile(present, np.linspace(0, 1, bins + 1))).tolist()
     shares = _shares(edges, values)
-    return {"edges": [float(e) for e in edges],
-            "shares": [round(float(s), 6) for s in shares[:-1]],
-            "missing": round(float(shares[-1]), 6)}
+    return {
+        "edges": [float(e) for e in edges],
+        "shares": [round(float(s), 6) for s in shares[:-1]],
+        "missing": round(float(shares[-1]), 6),
+    }
 
 
 def profile(X: pd.DataFrame, bins: int = 10) -> dict:
@@ -79,28 +81,37 @@ def psi_value(expected: np.ndarray, actual: np.ndarray, epsilon: float = EPSILON
 
 def _compare(name: str, ref: dict, X: pd.DataFrame) -> dict:
     if name not in X.columns:
-        return {"feature": name, "psi": np.nan, "band": "act", "missing_ref": ref["missing"],
-                "missing_now": np.nan, "note": "column missing from the data"}
+        return {
+            "feature": name,
+            "psi": np.nan,
+            "band": "act",
+            "missing_ref": ref["missing"],
+            "missing_now": np.nan,
+            "note": "column missing from the data",
+        }
     now = _shares(ref["edges"], _values(X[name]))
     value = psi_value(np.append(ref["shares"], ref["missing"]), now)
     note = "no rows to compare" if len(X) == 0 else ""
-    return {"feature": name, "psi": value, "band": band(value), "missing_ref": ref["missing"],
-            "missing_now": float(now[-1]), "note": note}
+    return {
+        "feature": name,
+        "psi": value,
+        "band": band(value),
+        "missing_ref": ref["missing"],
+        "missing_now": float(now[-1]),
+        "note": note,
+    }
 
 
 def psi(profile: dict, X: pd.DataFrame) -> pd.DataFrame:
     """Per profiled column: PSI of `X` against the reference, its band, the missing shares then
     and now, and a note; sorted by PSI descending (columns absent from `X` first, as 'act')."""
     rows = [_compare(name, ref, X) for name, ref in profile.get("columns", {}).items()]
-    table = pd.DataFrame(rows, columns=COLUMNS).astype({"psi": float, "missing_ref": float,
-                                                        "missing_now": float})
-    table = table.sort_values(["psi", "feature"], ascending=[False, True], na_position="first",
-                              kind="mergesort")
+    table = pd.DataFrame(rows, columns=COLUMNS).astype({"psi": float, "missing_ref": float, "missing_now": float})
+    table = table.sort_values(["psi", "feature"], ascending=[False, True], na_position="first", kind="mergesort")
     return table.reset_index(drop=True)
 
 
-def retrain_due(psi_table: pd.DataFrame, share_act: float = 0.1,
-                score: str = SCORE_COLUMN) -> tuple[bool, str]:
+def retrain_due(psi_table: pd.DataFrame, share_act: float = 0.1, score: str = SCORE_COLUMN) -> tuple[bool, str]:
     """Due when at least `share_act` of the features are in 'act', or when the `score` row (if the
     profile included the score) is in 'act'. Returns the decision and a one-line reason."""
     is_score = psi_table["feature"] == score

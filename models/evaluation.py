@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
 
 from models.metrics import baselines, evaluate, recall_by_pattern
@@ -16,8 +15,9 @@ if TYPE_CHECKING:
     from models.training import TrainConfig
 
 
-def truth_metrics(model: RiskModel, rows: pd.DataFrame, truth: pd.DataFrame, cfg: TrainConfig,
-                  never_labelled: str | None) -> dict[str, float]:
+def truth_metrics(
+    model: RiskModel, rows: pd.DataFrame, truth: pd.DataFrame, cfg: TrainConfig, never_labelled: str | None
+) -> dict[str, float]:
     """Figures against the planted truth of a synthetic region, for one scored period."""
     rows = rows.set_index("entity_id")
     risk = model.score(rows)["risk_score"]

@@ -40,8 +40,10 @@ def _tree_splits(booster) -> dict[int, tuple[np.ndarray, np.ndarray]] | None:
     if (splits["decision_type"] != "<=").any():
         return None
     position = {name: j for j, name in enumerate(booster.feature_name())}
-    return {int(t): (g["split_feature"].map(position).to_numpy(dtype=int),
-                     g["threshold"].to_numpy(dtype=float)) for t, g in splits.groupby("tree_index")}
+    return {
+        int(t): (g["split_feature"].map(position).to_numpy(dtype=int), g["threshold"].to_numpy(dtype=float))
+        for t, g in splits.groupby("tree_index")
+    }
 
 
 def _sides(data: np.ndarray, special: np.ndarray, features: np.ndarray, thresholds: np.ndarray) -> np.ndarray:

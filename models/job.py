@@ -22,7 +22,6 @@ from models.training import TrainConfig, TrainResult, model_inputs, train_entity
 class TrainedEntity:
     """What training one entity type gave: the fitted model and its figures."""
 
-
     entity: str
     result: TrainResult
     test_period: str | None
@@ -64,10 +63,15 @@ def stack(feature_sets: Mapping[str, FeatureSet], entity: str) -> pd.DataFrame:
     return pd.concat([fs.table(entity) for _, fs in sorted(feature_sets.items())], ignore_index=True)
 
 
-def train_models(feature_sets: Mapping[str, FeatureSet], labels: pd.DataFrame, until: str,
-                 configs: Mapping[str, TrainConfig], truth: pd.DataFrame | None = None,
-                 never_labelled: str | None = None,
-                 on_entity: Callable[[str], None] | None = None) -> dict[str, TrainedEntity]:
+def train_models(
+    feature_sets: Mapping[str, FeatureSet],
+    labels: pd.DataFrame,
+    until: str,
+    configs: Mapping[str, TrainConfig],
+    truth: pd.DataFrame | None = None,
+    never_labelled: str | None = None,
+    on_entity: Callable[[str], None] | None = None,
+) -> dict[str, TrainedEntity]:
     """Train provider and person models on labels up to `until`; with `truth` (synthetic data)
     also measure the first period after `until` against the planted frauds."""
     outcomes = {}
@@ -93,8 +97,10 @@ def run_artifacts(outcome: TrainedEntity) -> dict:
     dictionary = feature_dictionary()
     table = outcome.result.blend_table
     blend = table.assign(blend=table["blend"].map(lambda b: b.describe())) if "blend" in table else table
-    return {"features.json": outcome.result.features,
-            "feature_dictionary.csv": dictionary[dictionary["entity"] == outcome.entity],
-            "blend_candidates.csv": blend.head(30),
-            "folds.json": [f.describe() for f in outcome.result.folds],
-            "verdict.txt": outcome.result.verdict}
+    return {
+        "features.json": outcome.result.features,
+        "feature_dictionary.csv": dictionary[dictionary["entity"] == outcome.entity],
+        "blend_candidates.csv": blend.head(30),
+        "folds.json": [f.describe() for f in outcome.result.folds],
+        "verdict.txt": outcome.result.verdict,
+    }

@@ -22,18 +22,33 @@ KEYS = [ENTITY_ID, PERIOD]
 def inspections(labels: pd.DataFrame, span: int = 1) -> pd.DataFrame:
     """One row per inspection: entity_id, first and last month reviewed, fraud (bool), amount."""
     if labels.empty:
-        return pd.DataFrame({"entity_id": pd.Series(dtype=str), "first": pd.Series(dtype=str),
-                             "last": pd.Series(dtype=str), "fraud": pd.Series(dtype=bool),
-                             "amount": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                "entity_id": pd.Series(dtype=str),
+                "first": pd.Series(dtype=str),
+                "last": pd.Series(dtype=str),
+                "fraud": pd.Series(dtype=bool),
+                "amount": pd.Series(dtype=float),
+            }
+        )
     last = labels[PERIOD].astype(str)
     given = labels["period_from"] if "period_from" in labels.columns else pd.Series(pd.NA, index=labels.index)
     default = last.map(lambda p: shift(p, -(max(span, 1) - 1)))
     first = given.where(given.notna() & (given.astype(str) != ""), default).astype(str)
-    amount = (pd.to_numeric(labels["amount_recovered"], errors="coerce").fillna(0.0)
-              if "amount_recovered" in labels.columns else pd.Series(0.0, index=labels.index))
-    return pd.DataFrame({"entity_id": labels[ENTITY_ID].astype(str).to_numpy(), "first": first.to_numpy(),
-                         "last": last.to_numpy(), "fraud": (labels["outcome"] == "fraud").to_numpy(),
-                         "amount": amount.to_numpy()})
+    amount = (
+        pd.to_numeric(labels["amount_recovered"], errors="coerce").fillna(0.0)
+        if "amount_recovered" in labels.columns
+        else pd.Series(0.0, index=labels.index)
+    )
+    return pd.DataFrame(
+        {
+            "entity_id": labels[ENTITY_ID].astype(str).to_numpy(),
+            "first": first.to_numpy(),
+            "last": last.to_numpy(),
+            "fraud": (labels["outcome"] == "fraud").to_numpy(),
+            "amount": amount.to_numpy(),
+        }
+    )
 
 
 def covered_rows(found: pd.DataFrame, known_by: str | None = None) -> pd.DataFrame:
@@ -44,17 +59,28 @@ def covered_rows(found: pd.DataFrame, known_by: str | None = None) -> pd.DataFra
     if known_by is not None:
         found = found[found["last"] <= known_by]
     if found.empty:
-        return pd.DataFrame({ENTITY_ID: pd.Series(dtype=str), PERIOD: pd.Series(dtype=str),
-                             "y": pd.Series(dtype=int), "weight": pd.Series(dtype=float),
-                             "amount": pd.Series(dtype=float)})
+        return pd.DataFrame(
+            {
+                ENTITY_ID: pd.Series(dtype=str),
+                PERIOD: pd.Series(dtype=str),
+                "y": pd.Series(dtype=int),
+                "weight": pd.Series(dtype=float),
+                "amount": pd.Series(dtype=float),
+            }
+        )
     first = pd.PeriodIndex(found["first"], freq="M").asi8
     n = np.maximum(pd.PeriodIndex(found["last"], freq="M").asi8 - first + 1, 1)
     at = np.repeat(np.arange(len(found)), n)
     month = first[at] + (np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n))
-    out = pd.DataFrame({ENTITY_ID: found["entity_id"].to_numpy()[at],
-                        PERIOD: pd.PeriodIndex.from_ordinals(month, freq="M").strftime("%Y-%m"),
-                        "y": found["fraud"].to_numpy().astype(int)[at], "weight": (1.0 / n)[at],
-                        "amount": (found["amount"].to_numpy() / n)[at]})
+    out = pd.DataFrame(
+        {
+            ENTITY_ID: found["entity_id"].to_numpy()[at],
+            PERIOD: pd.PeriodIndex.from_ordinals(month, freq="M").strftime("%Y-%m"),
+            "y": found["fraud"].to_numpy().astype(int)[at],
+            "weight": (1.0 / n)[at],
+            "amount": (found["amount"].to_numpy() / n)[at],
+        }
+    )
     return out.groupby(KEYS, as_index=False).agg(y=("y", "max"), weight=("weight", "max"), amount=("amount", "sum"))
 
 
@@ -66,10 +92,16 @@ def attach_labels(table: pd.DataFrame, found: pd.DataFrame, known_by: str | None
     y = cover["y"].reindex(at)
     known = found if known_by is None else found[found["last"] <= known_by]
     fraudsters = set(known.loc[known["fraud"], "entity_id"])
-    extra = pd.DataFrame({"y": y.fillna(0).astype(int).to_numpy(), "labelled": y.notna().to_numpy(),
-                          "label_weight": cover["weight"].reindex(at).fillna(0.0).to_numpy(),
-                          "amount_recovered": cover["amount"].reindex(at).fillna(0.0).to_numpy(),
-                          "fraud_entity": table[ENTITY_ID].astype(str).isin(fraudsters).to_numpy()}, index=table.index)
+    extra = pd.DataFrame(
+        {
+            "y": y.fillna(0).astype(int).to_numpy(),
+            "labelled": y.notna().to_numpy(),
+            "label_weight": cover["weight"].reindex(at).fillna(0.0).to_numpy(),
+            "amount_recovered": cover["amount"].reindex(at).fillna(0.0).to_numpy(),
+            "fraud_entity": table[ENTITY_ID].astype(str).isin(fraudsters).to_numpy(),
+        },
+        index=table.index,
+    )
     return pd.concat([table.drop(columns=extra.columns, errors="ignore"), extra], axis=1)
 
 

@@ -66,8 +66,7 @@ def random_baseline(positive: pd.Series, k: int, amount: pd.Series | None = None
     n = len(positive)
     k = min(k, n)
     prevalence = positive.mean() if n else 0.0
-    out = {"precision_at_k": prevalence, "recall_at_k": k / n if n else 0.0, "pr_auc": prevalence,
-           "roc_auc": 0.5}
+    out = {"precision_at_k": prevalence, "recall_at_k": k / n if n else 0.0, "pr_auc": prevalence, "roc_auc": 0.5}
     if amount is not None:
         out["amount_recall_at_k"] = out["recall_at_k"]
     return out
@@ -86,5 +85,4 @@ def recall_by_pattern(score: pd.Series, truth: pd.DataFrame, k: int) -> dict[str
     """Share of each planted pattern's entities that make the top k (synthetic data only)."""
     chosen = set(top_k(score, min(k, len(score))))
     present = truth[truth["entity_id"].isin(score.index)]
-    return {p: float(np.mean([e in chosen for e in g["entity_id"].unique()]))
-            for p, g in present.groupby("pattern")}
+    return {p: float(np.mean([e in chosen for e in g["entity_id"].unique()])) for p, g in present.groupby("pattern")}

@@ -80,9 +80,16 @@ def rule_scale(evidence: np.ndarray, severity: np.ndarray, reference: np.ndarray
 class RiskModel(BaseEstimator):
     """The six parts and their blend; sklearn-style (fit returns self, fitted state ends in _)."""
 
-    def __init__(self, features: list[str], core_features: list[str], anomaly_features: list[str],
-                 outlier_features: list[str], lgbm_params: dict | None = None, iforest_params: dict | None = None,
-                 blend: Blend = UNSUPERVISED_BLEND):
+    def __init__(
+        self,
+        features: list[str],
+        core_features: list[str],
+        anomaly_features: list[str],
+        outlier_features: list[str],
+        lgbm_params: dict | None = None,
+        iforest_params: dict | None = None,
+        blend: Blend = UNSUPERVISED_BLEND,
+    ):
         self.features = features
         self.core_features = core_features
         self.anomaly_features = anomaly_features
@@ -98,8 +105,9 @@ class RiskModel(BaseEstimator):
         self.detector_ = AnomalyDetector(self.iforest_params).fit(X[self.anomaly_features])
         self.outlier_ = PeerOutlier().fit(X[self.outlier_features])
         self.classifier_ = fit_classifier(X[self.features], y, weights, self.lgbm_params)
-        self.core_ = fit_classifier(X[self.core_features], y, weights, {**(self.lgbm_params or {}),
-                                                                         "colsample_bytree": 1.0})
+        self.core_ = fit_classifier(
+            X[self.core_features], y, weights, {**(self.lgbm_params or {}), "colsample_bytree": 1.0}
+        )
         self.model_reference_ = np.sort(self._proba(self.classifier_, X, self.features))
         self.core_reference_ = np.sort(self._proba(self.core_, X, self.core_features))
         evidence = X[RULE_EVIDENCE].to_numpy(dtype=float)
@@ -120,16 +128,20 @@ class RiskModel(BaseEstimator):
     def parts(self, X: pd.DataFrame) -> pd.DataFrame:
         """The six parts on their 0..1 scales, plus the classifier's raw probability."""
         proba = self._proba(self.classifier_, X, self.features)
-        return pd.DataFrame({
-            "model_score": ecdf(self.model_reference_, proba),
-            "core_score": ecdf(self.core_reference_, self._proba(self.core_, X, self.core_features)),
-            "anomaly_score": self.detector_.score(X[self.anomaly_features]),
-            "outlier_score": self.outlier_.score(X[self.outlier_features]),
-            "rule_score": rule_scale(X[RULE_EVIDENCE].to_numpy(dtype=float),
-                                     X[RULE_SEVERITY].to_numpy(dtype=float), self.rule_reference_),
-            "spend_score": ecdf(self.spend_reference_, self._spend(X)),
-            "model_probability": proba,
-        }, index=X.index)
+        return pd.DataFrame(
+            {
+                "model_score": ecdf(self.model_reference_, proba),
+                "core_score": ecdf(self.core_reference_, self._proba(self.core_, X, self.core_features)),
+                "anomaly_score": self.detector_.score(X[self.anomaly_features]),
+                "outlier_score": self.outlier_.score(X[self.outlier_features]),
+                "rule_score": rule_scale(
+                    X[RULE_EVIDENCE].to_numpy(dtype=float), X[RULE_SEVERITY].to_numpy(dtype=float), self.rule_reference_
+                ),
+                "spend_score": ecdf(self.spend_reference_, self._spend(X)),
+                "model_probability": proba,
+            },
+            index=X.index,
+        )
 
     @property
     def is_supervised(self) -> bool:

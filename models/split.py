@@ -20,17 +20,21 @@ from data_contracts.vocabulary import shift
 class Fold:
     train_periods: tuple[str, ...]
     validate_period: str
-    known_by: str | None = None           # time folds: labels known by this period
-    held_out: tuple[str, ...] = ()        # entity folds: entities whose labels are hidden and validated on
+    known_by: str | None = None  # time folds: labels known by this period
+    held_out: tuple[str, ...] = ()  # entity folds: entities whose labels are hidden and validated on
 
     @property
     def kind(self) -> str:
         return "entity" if self.held_out else "time"
 
     def describe(self) -> dict:
-        return {"kind": self.kind, "train": [self.train_periods[0], self.train_periods[-1]] if self.train_periods
-                else [], "validate": self.validate_period, "labels_known_by": self.known_by,
-                "held_out_entities": len(self.held_out)}
+        return {
+            "kind": self.kind,
+            "train": [self.train_periods[0], self.train_periods[-1]] if self.train_periods else [],
+            "validate": self.validate_period,
+            "labels_known_by": self.known_by,
+            "held_out_entities": len(self.held_out),
+        }
 
 
 def rolling_origin(periods: list[str], n_folds: int = 3, delay: int = 1, min_train: int = 3) -> list[Fold]:
@@ -47,8 +51,9 @@ def rolling_origin(periods: list[str], n_folds: int = 3, delay: int = 1, min_tra
     return folds
 
 
-def entity_folds(entities: list[str], positive: list[bool], periods: list[str], validate_period: str,
-                 n_folds: int = 3, seed: int = 0) -> list[Fold]:
+def entity_folds(
+    entities: list[str], positive: list[bool], periods: list[str], validate_period: str, n_folds: int = 3, seed: int = 0
+) -> list[Fold]:
     """`n_folds` groups of the labelled entities, frauds and clean ones spread evenly (seeded)."""
     rng = np.random.default_rng(seed)
     order = np.asarray(sorted(range(len(entities)), key=lambda i: (not positive[i], entities[i])))

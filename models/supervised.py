@@ -8,9 +8,18 @@ import pandas as pd
 from sklearn.dummy import DummyClassifier
 
 DEFAULT_PARAMS = {
-    "n_estimators": 200, "learning_rate": 0.05, "num_leaves": 15, "min_child_samples": 10, "max_bin": 63,
-    "subsample": 0.8, "subsample_freq": 1, "colsample_bytree": 0.5, "reg_lambda": 1.0,
-    "random_state": 0, "n_jobs": 1, "verbose": -1,  # threads only slow small fits on a busy machine
+    "n_estimators": 200,
+    "learning_rate": 0.05,
+    "num_leaves": 15,
+    "min_child_samples": 10,
+    "max_bin": 63,
+    "subsample": 0.8,
+    "subsample_freq": 1,
+    "colsample_bytree": 0.5,
+    "reg_lambda": 1.0,
+    "random_state": 0,
+    "n_jobs": 1,
+    "verbose": -1,  # threads only slow small fits on a busy machine
 }
 
 

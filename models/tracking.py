@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 EXPERIMENT = "fundguard"
-PRIMARY = "val_model_precision_at_k"   # the validation metric that decides promotion
+PRIMARY = "val_model_precision_at_k"  # the validation metric that decides promotion
 SECONDARY = "val_model_pr_auc"
 
 
@@ -28,6 +28,7 @@ def model_name(entity: str) -> str:
 def _mlflow():
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     import mlflow
+
     return mlflow
 
 
@@ -56,12 +57,19 @@ class Registered:
     entity: str
     version: str
     run_id: str
-    alias: str            # "champion" or "challenger"
+    alias: str  # "champion" or "challenger"
     message: str
 
 
-def log_and_register(entity: str, model, features_in: pd.DataFrame, params: dict, metrics: dict,
-                     artifacts: dict[str, pd.DataFrame | dict | list], tags: dict) -> Registered:
+def log_and_register(
+    entity: str,
+    model,
+    features_in: pd.DataFrame,
+    params: dict,
+    metrics: dict,
+    artifacts: dict[str, pd.DataFrame | dict | list],
+    tags: dict,
+) -> Registered:
     """One run: params, metrics, artifacts and the model with its signature; register it and
     move `champion` only if it beats the current champion on the validation metric."""
     mlflow = _mlflow()
@@ -75,9 +83,15 @@ def log_and_register(entity: str, model, features_in: pd.DataFrame, params: dict
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if pd.notna(v)})
         _log_artifacts(mlflow, artifacts)
         with _quiet("mlflow.sklearn"):  # cloudpickle on purpose: the model is fundguard's own class
-            info = mlflow.sklearn.log_model(model, name="model", signature=signature, input_example=example,
-                                            serialization_format="cloudpickle", pip_requirements=_requirements(),
-                                            registered_model_name=model_name(entity))
+            info = mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=signature,
+                input_example=example,
+                serialization_format="cloudpickle",
+                pip_requirements=_requirements(),
+                registered_model_name=model_name(entity),
+            )
     version = str(info.registered_model_version)
     return _promote(entity, version, run.info.run_id, metrics)
 
@@ -96,6 +110,7 @@ def _quiet(logger: str):
 def _requirements() -> list[str]:
     """Stated, not inferred (inference imports the model in a subprocess, which is slow)."""
     from importlib.metadata import version
+
     return [f"{p}=={version(p)}" for p in ("scikit-learn", "lightgbm", "pandas", "numpy")]
 
 
@@ -127,8 +142,9 @@ def promotion(new: dict, old: dict | None) -> tuple[bool, str]:
     if old is None:
         if _figure(new.get("val_folds")) <= 0:
             return True, "is the first champion (unsupervised: no confirmed frauds to validate on)"
-        return True, "is the first champion" + ("" if beats_baselines else
-                                               " (WARNING: it does not beat the simplest baselines on validation)")
+        return True, "is the first champion" + (
+            "" if beats_baselines else " (WARNING: it does not beat the simplest baselines on validation)"
+        )
     key_old = _figure(old.get(PRIMARY)) + _figure(old.get(SECONDARY))
     if not beats_baselines:
         return False, "does not beat the simplest baselines on validation; it is the challenger, champion unchanged"
@@ -175,10 +191,16 @@ def list_models() -> pd.DataFrame:
             aliases.setdefault(str(version), []).append(alias)
         for mv in client.search_model_versions(f"name='{rm.name}'"):
             m = client.get_run(mv.run_id).data.metrics
-            rows.append({"model": rm.name, "version": int(mv.version),
-                         "aliases": ",".join(sorted(aliases.get(str(mv.version), []))),
-                         "val_precision_at_k": m.get(PRIMARY), "val_pr_auc": m.get(SECONDARY),
-                         "test_precision_at_k": m.get("test_model_precision_at_k"),
-                         "created": pd.Timestamp(mv.creation_timestamp, unit="ms").strftime("%Y-%m-%d %H:%M")})
+            rows.append(
+                {
+                    "model": rm.name,
+                    "version": int(mv.version),
+                    "aliases": ",".join(sorted(aliases.get(str(mv.version), []))),
+                    "val_precision_at_k": m.get(PRIMARY),
+                    "val_pr_auc": m.get(SECONDARY),
+                    "test_precision_at_k": m.get("test_model_precision_at_k"),
+                    "created": pd.Timestamp(mv.creation_timestamp, unit="ms").strftime("%Y-%m-%d %H:%M"),
+                }
+            )
     cols = ["model", "version", "aliases", "val_precision_at_k", "val_pr_auc", "test_precision_at_k", "created"]
     return pd.DataFrame(rows, columns=cols).sort_values(["model", "version"], ignore_index=True)

@@ -30,15 +30,15 @@ class TrainConfig:
     """How one entity type is trained; built from the settings by the flows (the settings class
     holds the defaults)."""
 
-    k_share: float | None            # capacity as a share of active entities (providers)
-    k_fixed: int | None              # or a fixed number (persons)
-    delay: int                       # months before an inspection's outcome is known
-    n_folds: int                     # validation folds
-    unlabelled_weight: float         # weight of uninspected rows as weak negatives (scaled by coverage)
-    label_span: int = 1              # months an inspection reviewed when the labels give no period_from
+    k_share: float | None  # capacity as a share of active entities (providers)
+    k_fixed: int | None  # or a fixed number (persons)
+    delay: int  # months before an inspection's outcome is known
+    n_folds: int  # validation folds
+    unlabelled_weight: float  # weight of uninspected rows as weak negatives (scaled by coverage)
+    label_span: int = 1  # months an inspection reviewed when the labels give no period_from
     lgbm_params: dict = field(default_factory=dict)
     iforest_params: dict = field(default_factory=dict)
-    max_unlabelled_per_period: int = 4000   # weak negatives sampled per period (keeps training fast)
+    max_unlabelled_per_period: int = 4000  # weak negatives sampled per period (keeps training fast)
     seed: int = 0
 
     def capacity(self, n_entities: int) -> int:
@@ -49,12 +49,12 @@ class TrainConfig:
 class TrainResult:
     model: RiskModel
     features: list[str]
-    metrics: dict[str, float]            # flat, ready to log
+    metrics: dict[str, float]  # flat, ready to log
     blend_table: pd.DataFrame
     folds: list[Fold]
     train_periods: list[str]
-    mode: str = "supervised"             # or "unsupervised": no labels to validate on
-    verdict: str = ""                    # how the blend fares against the baselines, in words
+    mode: str = "supervised"  # or "unsupervised": no labels to validate on
+    verdict: str = ""  # how the blend fares against the baselines, in words
     beats_baselines: bool = False
 
 
@@ -64,9 +64,12 @@ def model_inputs(entity: str, columns: list[str]) -> dict[str, list[str]]:
     peer-outlier score (providers; persons have no peer groups and use every feature)."""
     core = [c for c in columns if c.endswith("_12m")] + [c for c in CORE_EXTRA if c in columns]
     if entity == "provider":
-        return {"features": list(columns), "core": core,
-                "anomaly": [c for c in columns if c.endswith(PEER_PCT)],
-                "outlier": [c for c in columns if c.endswith(PEER_RATIO)]}
+        return {
+            "features": list(columns),
+            "core": core,
+            "anomaly": [c for c in columns if c.endswith(PEER_PCT)],
+            "outlier": [c for c in columns if c.endswith(PEER_RATIO)],
+        }
     return {"features": list(columns), "core": core, "anomaly": list(columns), "outlier": list(columns)}
 
 
@@ -85,8 +88,15 @@ def _sample(rows: pd.DataFrame, weights: np.ndarray, per_period: int, seed: int)
 def _fit(rows: pd.DataFrame, inputs: dict, cfg: TrainConfig, blend=UNSUPERVISED_BLEND) -> RiskModel:
     weights = row_weights(rows, cfg.unlabelled_weight)
     at = _sample(rows, weights, cfg.max_unlabelled_per_period, cfg.seed)
-    model = RiskModel(inputs["features"], inputs["core"], inputs["anomaly"], inputs["outlier"],
-                      cfg.lgbm_params, cfg.iforest_params, blend)
+    model = RiskModel(
+        inputs["features"],
+        inputs["core"],
+        inputs["anomaly"],
+        inputs["outlier"],
+        cfg.lgbm_params,
+        cfg.iforest_params,
+        blend,
+    )
     sub = rows.iloc[at]
     return model.fit(sub, sub["y"].to_numpy(), weights[at])
 
@@ -98,8 +108,11 @@ def make_folds(data: pd.DataFrame, found: pd.DataFrame, until: str, cfg: TrainCo
     labelled = attach_labels(data, found)
     labelled = labelled[labelled["labelled"]]
     positive_months = sorted(labelled.loc[labelled["y"] == 1, PERIOD].unique())
-    time = [f for f in rolling_origin(positive_months or [], cfg.n_folds, cfg.delay, min_train=1)
-            if (found.loc[found["fraud"], "last"] <= f.known_by).any()]
+    time = [
+        f
+        for f in rolling_origin(positive_months or [], cfg.n_folds, cfg.delay, min_train=1)
+        if (found.loc[found["fraud"], "last"] <= f.known_by).any()
+    ]
     if len(time) >= 2:
         return [Fold(tuple(p for p in periods if p <= f.known_by), f.validate_period, f.known_by) for f in time]
     per_entity = labelled.groupby(ENTITY_ID)["y"].max()
@@ -107,8 +120,7 @@ def make_folds(data: pd.DataFrame, found: pd.DataFrame, until: str, cfg: TrainCo
         return []
     counts = labelled[PERIOD].value_counts()
     validate = max(p for p, n in counts.items() if n >= 0.8 * counts.max())  # the latest well-labelled month
-    return entity_folds(per_entity.index.tolist(), (per_entity == 1).tolist(), periods, validate,
-                        cfg.n_folds, cfg.seed)
+    return entity_folds(per_entity.index.tolist(), (per_entity == 1).tolist(), periods, validate, cfg.n_folds, cfg.seed)
 
 
 def _fold_scores(data: pd.DataFrame, found: pd.DataFrame, fold: Fold, inputs: dict, cfg: TrainConfig):
@@ -124,8 +136,14 @@ def _fold_scores(data: pd.DataFrame, found: pd.DataFrame, fold: Fold, inputs: di
     return FoldScores(parts, val["y"].astype(bool), k), model.is_supervised
 
 
-def train_entity(table: pd.DataFrame, labels: pd.DataFrame, columns: list[str], inputs: dict[str, list[str]],
-                 until: str, cfg: TrainConfig) -> TrainResult:
+def train_entity(
+    table: pd.DataFrame,
+    labels: pd.DataFrame,
+    columns: list[str],
+    inputs: dict[str, list[str]],
+    until: str,
+    cfg: TrainConfig,
+) -> TrainResult:
     """Validate, choose the blend beside the baselines, then fit on every period up to `until`."""
     data = table[table[PERIOD] <= until].reset_index(drop=True)
     found = inspections(labels, cfg.label_span)
@@ -139,18 +157,27 @@ def train_entity(table: pd.DataFrame, labels: pd.DataFrame, columns: list[str], 
         beats, words = verdict(ours, base)
     else:
         blend, table_, ours, base = UNSUPERVISED_BLEND, pd.DataFrame(), {}, {}
-        beats, words = False, ("no validation: too few confirmed frauds among the labels, so the ranking is "
-                               "unsupervised (rule evidence, then what is unusual)")
+        beats, words = (
+            False,
+            (
+                "no validation: too few confirmed frauds among the labels, so the ranking is "
+                "unsupervised (rule evidence, then what is unusual)"
+            ),
+        )
     final = _fit(attach_labels(data, found), inputs, cfg, blend)
     mode = "supervised" if blend.supervised_weight > 0 else "unsupervised"
     metrics = _metrics(ours, base, fold_scores, beats, mode)
-    return TrainResult(final, inputs["features"], metrics, table_, folds, sorted(data[PERIOD].unique()), mode,
-                       words, beats)
+    return TrainResult(
+        final, inputs["features"], metrics, table_, folds, sorted(data[PERIOD].unique()), mode, words, beats
+    )
 
 
 def _metrics(ours: dict, base: dict, folds: list[FoldScores], beats: bool, mode: str) -> dict[str, float]:
-    short = {"biggest spenders (12 months)": "spend", "most rule hits": "rules",
-             "plain model on raw 12-month aggregates": "plain"}
+    short = {
+        "biggest spenders (12 months)": "spend",
+        "most rule hits": "rules",
+        "plain model on raw 12-month aggregates": "plain",
+    }
     out = {f"val_model_{k}": v for k, v in ours.items()}
     for name, figures in base.items():
         out.update({f"val_{short[name]}_{k}": v for k, v in figures.items()})

@@ -22,8 +22,12 @@ EXIT_CONTRACT = 2
 EXIT_USAGE = 64
 EXIT_FAULT = 1
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="fundguard: find fraud, waste and abuse in medical-insurance claims (医保基金监管).")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="fundguard: find fraud, waste and abuse in medical-insurance claims (医保基金监管).",
+)
 
 
 class Fault(Exception):
@@ -38,8 +42,13 @@ def generate(
     seed: Annotated[Optional[int], typer.Option(help="random seed; same seed, same bytes")] = None,
     format: Annotated[str, typer.Option("--format", help="parquet | csv")] = "parquet",
     start: Annotated[Optional[str], typer.Option(help="first month, YYYY-MM")] = None,
-    profile: Annotated[str, typer.Option(help="data shape: standard, or profile names joined by commas "
-                                              "(synthetic/profiles.py), e.g. span_labels,mixed_formats")] = "standard",
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="data shape: standard, or profile names joined by commas "
+            "(synthetic/profiles.py), e.g. span_labels,mixed_formats"
+        ),
+    ] = "standard",
 ) -> None:
     """Write a synthetic pooling region in the shape of the claims contract, with labels and truth."""
     from synthetic.generate import generate as run
@@ -56,8 +65,15 @@ def generate(
         profile_names(profile)
     except ValueError as err:
         raise typer.BadParameter(str(err), param_hint="--profile") from None
-    result = run(out, scale=scale, months=months or gen.months, seed=seed if seed is not None else gen.seed,
-                 fmt=format, start=start or gen.start, profile=profile)
+    result = run(
+        out,
+        scale=scale,
+        months=months or gen.months,
+        seed=seed if seed is not None else gen.seed,
+        fmt=format,
+        start=start or gen.start,
+        profile=profile,
+    )
     counts = ", ".join(f"{k} {v:,}" for k, v in result.counts.items())
     typer.echo(f"wrote a {scale} synthetic region to {out} ({result.periods[0]}..{result.periods[-1]}): {counts}")
 
@@ -120,19 +136,27 @@ def _write_report(result, report: Path | None, data: Path) -> None:
 def import_export(
     source: Annotated[Path, typer.Option("--from", help="the agency's export folder (read only)")],
     out: Annotated[Path, typer.Option(help="folder to write the dataset in the contract's shape (new)")],
-    mapping: Annotated[str, typer.Option(help="mapping YAML file, or the name of a shipped mapping: nhsa "
-                                              "(the national platform's settlement and fee-detail records)")] = "nhsa",
+    mapping: Annotated[
+        str,
+        typer.Option(
+            help="mapping YAML file, or the name of a shipped mapping: nhsa "
+            "(the national platform's settlement and fee-detail records)"
+        ),
+    ] = "nhsa",
     overwrite: Annotated[bool, typer.Option(help="replace OUT if it exists")] = False,
 ) -> None:
     """Turn an agency's export (CSV or Excel, GB18030/UTF-8, its own column names and codes) into the
     contract's tables; unmappable values get the same report as `validate`, and nothing is written."""
-    from data_contracts.importing import MAPPINGS_DIR, import_export as run
+    from data_contracts.importing import MAPPINGS_DIR
+    from data_contracts.importing import import_export as run
 
     shipped = MAPPINGS_DIR / f"{mapping}.yaml"
     spec = shipped if not Path(mapping).suffix and shipped.is_file() else Path(mapping)
     if not spec.is_file():
-        raise typer.BadParameter(f"no mapping file {mapping!r} (shipped: "
-                                 f"{', '.join(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))})", param_hint="--mapping")
+        raise typer.BadParameter(
+            f"no mapping file {mapping!r} (shipped: {', '.join(p.stem for p in MAPPINGS_DIR.glob('*.yaml'))})",
+            param_hint="--mapping",
+        )
     with _contract_exit(source, None):
         try:
             result = run(source, spec, out, overwrite=overwrite)
@@ -145,11 +169,17 @@ def import_export(
 @app.command()
 def train(
     data: Annotated[Path, typer.Option(help="dataset folder")],
-    labels: Annotated[Optional[Path], typer.Option(help="labels CSV of past inspection outcomes (default: "
-                                                         "DATA/labels.csv if present; without labels the models "
-                                                         "learn from what is unusual)")] = None,
-    until: Annotated[Optional[str], typer.Option(help="learn from periods up to this YYYY-MM "
-                                                      "(default: all but the latest)")] = None,
+    labels: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="labels CSV of past inspection outcomes (default: "
+            "DATA/labels.csv if present; without labels the models "
+            "learn from what is unusual)"
+        ),
+    ] = None,
+    until: Annotated[
+        Optional[str], typer.Option(help="learn from periods up to this YYYY-MM (default: all but the latest)")
+    ] = None,
 ) -> None:
     """Features → LightGBM + isolation forest → evaluation → MLflow (registered, aliased)."""
     summary = _train(data, labels, until)
@@ -192,17 +222,21 @@ def _training_lines(entity: str, trained, registered) -> str:
     lines = [f"{entity}: {registered.message}", f"  {r.mode}; blend {r.model.blend.describe()}"]
     if m.get("val_folds"):
         kinds = sorted({f.kind for f in r.folds})
-        lines.append(f"  validation ({int(m['val_folds'])} {'/'.join(kinds)} folds): precision@k / PR-AUC  ours "
-                     f"{m['val_model_precision_at_k']:.2f} / {m['val_model_pr_auc']:.2f}, biggest spenders "
-                     f"{m['val_spend_precision_at_k']:.2f} / {m['val_spend_pr_auc']:.2f}, most rule hits "
-                     f"{m['val_rules_precision_at_k']:.2f} / {m['val_rules_pr_auc']:.2f}, plain model "
-                     f"{m['val_plain_precision_at_k']:.2f} / {m['val_plain_pr_auc']:.2f}, random "
-                     f"{m['val_random_precision_at_k']:.2f}")
+        lines.append(
+            f"  validation ({int(m['val_folds'])} {'/'.join(kinds)} folds): precision@k / PR-AUC  ours "
+            f"{m['val_model_precision_at_k']:.2f} / {m['val_model_pr_auc']:.2f}, biggest spenders "
+            f"{m['val_spend_precision_at_k']:.2f} / {m['val_spend_pr_auc']:.2f}, most rule hits "
+            f"{m['val_rules_precision_at_k']:.2f} / {m['val_rules_pr_auc']:.2f}, plain model "
+            f"{m['val_plain_precision_at_k']:.2f} / {m['val_plain_pr_auc']:.2f}, random "
+            f"{m['val_random_precision_at_k']:.2f}"
+        )
     lines.append(f"  {r.verdict}")
     if trained.test_metrics:
-        lines.append(f"  planted truth {trained.test_period} (k={int(m['test_k'])}): precision@k "
-                     f"{m['test_model_precision_at_k']:.2f} vs biggest spenders {m['test_spend_precision_at_k']:.2f}, "
-                     f"rules {m['test_rules_precision_at_k']:.2f}, random {m['test_random_precision_at_k']:.2f}")
+        lines.append(
+            f"  planted truth {trained.test_period} (k={int(m['test_k'])}): precision@k "
+            f"{m['test_model_precision_at_k']:.2f} vs biggest spenders {m['test_spend_precision_at_k']:.2f}, "
+            f"rules {m['test_rules_precision_at_k']:.2f}, random {m['test_random_precision_at_k']:.2f}"
+        )
     return "\n".join(lines)
 
 
@@ -210,8 +244,12 @@ def _training_lines(entity: str, trained, registered) -> str:
 def score(
     data: Annotated[Path, typer.Option(help="dataset folder")],
     period: Annotated[Optional[str], typer.Option(help="YYYY-MM to score (default: the latest in the data)")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="folder for the outputs; each period gets its own sub-folder "
-                                                     "(default: the scores_dir setting)")] = None,
+    out: Annotated[
+        Optional[Path],
+        typer.Option(
+            help="folder for the outputs; each period gets its own sub-folder (default: the scores_dir setting)"
+        ),
+    ] = None,
     labels: Annotated[Optional[Path], typer.Option(help="labels CSV (default: DATA/labels.csv if present)")] = None,
     top: Annotated[Optional[int], typer.Option(help="capacity: keep the top N of each list")] = None,
     region: Annotated[Optional[list[str]], typer.Option(help="only these regions (repeatable)")] = None,
@@ -236,8 +274,10 @@ def score(
             target = score_flow(data, out or settings.scores_dir, settings, request, labels)
         except (NothingToScore, NoChampion) as exc:
             raise Fault(str(exc)) from exc
-    typer.echo(f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
-               f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}")
+    typer.echo(
+        f"inspection list: {target / 'providers.csv'}, {target / 'persons.csv'}, "
+        f"{target / 'inspection_list.xlsx'}\nreport: {target / 'report.html'}\ncase files: {target / 'cases'}"
+    )
 
 
 @app.command()
@@ -279,14 +319,25 @@ def demo(
     typer.echo("\n== train ==")
     train(data=data, labels=data / "labels.csv", until=None)
     typer.echo("\n== score the latest month ==")
-    score(data=data, period=None, out=out, labels=None, top=None, region=None, provider_type=None,
-          skip_inspected_months=0, lang="en")
+    score(
+        data=data,
+        period=None,
+        out=out,
+        labels=None,
+        top=None,
+        region=None,
+        provider_type=None,
+        skip_inspected_months=0,
+        lang="en",
+    )
     settings = load_settings()
-    typer.echo(f"\nDone. Open the report above in a browser; the Excel workbook is next to it.\n"
-               f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{(settings.data_dir / 'mlflow.db').resolve()}"
-               f"  then http://127.0.0.1:5000\n"
-               f"Reviewers' app: .venv/bin/fundguard users add --name NAME --role reviewer|supervisor  (prints a token),"
-               f" then .venv/bin/fundguard serve  and open http://{settings.serve.host}:{settings.serve.port}")
+    typer.echo(
+        f"\nDone. Open the report above in a browser; the Excel workbook is next to it.\n"
+        f"MLflow UI: .venv/bin/mlflow ui --backend-store-uri sqlite:///{(settings.data_dir / 'mlflow.db').resolve()}"
+        f"  then http://127.0.0.1:5000\n"
+        f"Reviewers' app: .venv/bin/fundguard users add --name NAME --role reviewer|supervisor  (prints a token),"
+        f" then .venv/bin/fundguard serve  and open http://{settings.serve.host}:{settings.serve.port}"
+    )
 
 
 users_app = typer.Typer(no_args_is_help=True, help="Who may use the web app: reviewers and supervisors.")
@@ -296,7 +347,6 @@ app.add_typer(users_app, name="users")
 def _outcomes():
     from pipelines.settings import outcomes_url
     from serving.store.outcomes import OutcomeStore
-
 
     return OutcomeStore(outcomes_url(load_settings()))
 
@@ -359,9 +409,13 @@ def serve(
     from serving.app import AppConfig, create_app, load_patterns
 
     settings = load_settings()
-    config = AppConfig(scores_dir=scores or settings.scores_dir, outcomes_url=outcomes_url(settings),
-                       page_size=settings.serve.page_size, secure_cookie=settings.serve.secure_cookie,
-                       patterns=load_patterns())
+    config = AppConfig(
+        scores_dir=scores or settings.scores_dir,
+        outcomes_url=outcomes_url(settings),
+        page_size=settings.serve.page_size,
+        secure_cookie=settings.serve.secure_cookie,
+        patterns=load_patterns(),
+    )
     host, port = host or settings.serve.host, port or settings.serve.port
     typer.echo(f"fundguard app on http://{host}:{port} (lists from {config.scores_dir}; API docs at /docs)")
     uvicorn.run(create_app(config), host=host, port=port, log_level="info")
@@ -418,9 +472,14 @@ def main(argv: list[str] | None = None) -> None:
         if hasattr(exc, "show") and hasattr(exc, "exit_code"):  # a click usage error
             exc.show()
             sys.exit(EXIT_USAGE if exc.exit_code == 2 else exc.exit_code)
-        _fail(f"an unexpected {type(exc).__name__}: {str(exc)[:300]}. Nothing was changed; please report this "
-              f"with the log file", exc, log)
+        _fail(
+            f"an unexpected {type(exc).__name__}: {str(exc)[:300]}. Nothing was changed; please report this "
+            f"with the log file",
+            exc,
+            log,
+        )
     sys.exit(code if isinstance(code, int) else 0)
+
 
 from pipelines.cli_admin import audit_app  # noqa: E402
 

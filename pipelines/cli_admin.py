@@ -19,7 +19,9 @@ audit_app = typer.Typer(no_args_is_help=True, help="Check the outcomes database'
 
 @audit_app.command("verify")
 def audit_verify(
-    url: Annotated[Optional[str], typer.Option(help="outcomes database URL (default: the outcomes_url setting)")] = None,
+    url: Annotated[
+        Optional[str], typer.Option(help="outcomes database URL (default: the outcomes_url setting)")
+    ] = None,
 ) -> None:
     """Recompute every row's hash in the dispositions and audit chains; a row changed, removed or
     slipped in behind the application's back is named (and training refuses the labels)."""
@@ -35,7 +37,10 @@ def audit_verify(
         typer.echo(str(check))
     broken = [c for c in checks if not c.intact]
     if broken:
-        typer.echo(f"TAMPERED: {broken[0]}. Restore the database from a backup taken before that row, and "
-                   f"find out who changed it (the file's access log, not this application's).", err=True)
+        typer.echo(
+            f"TAMPERED: {broken[0]}. Restore the database from a backup taken before that row, and "
+            f"find out who changed it (the file's access log, not this application's).",
+            err=True,
+        )
         raise typer.Exit(EXIT_BROKEN)
     typer.echo("both chains verify")

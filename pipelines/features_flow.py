@@ -68,13 +68,13 @@ def task_runner(n_shards: int = 1, dask_address: str | None = None) -> TaskRunne
 def build_features_flow(data: Path, period: str, n_shards: int = 1, lookback_months: int = 12) -> FeatureSet:
     """Load the dataset, then build the period's features with the shards mapped over tasks."""
     tables = load_tables(data)
-    return build_feature_set(tables, period, lookback_months=lookback_months, n_shards=n_shards,
-                             map_fn=submit_map)
+    return build_feature_set(tables, period, lookback_months=lookback_months, n_shards=n_shards, map_fn=submit_map)
 
 
 @flow(name="features", persist_result=False)
-def feature_flow(data: Path, period: str, n_shards: int = 1, dask_address: str | None = None,
-                 lookback_months: int = 12) -> FeatureSet:
+def feature_flow(
+    data: Path, period: str, n_shards: int = 1, dask_address: str | None = None, lookback_months: int = 12
+) -> FeatureSet:
     """Provider and person features of `period` from the dataset folder `data`.
 
     With `dask_address` (e.g. tcp://scheduler:8786) the shards run on that Dask cluster; with
@@ -93,8 +93,10 @@ def _api_for_workers(runner: TaskRunner, dask_address: str | None) -> dict:
     with get_client(sync_client=True) as client:
         url = str(client.api_url).rstrip("/")
     if dask_address:
-        get_run_logger().warning(f"PREFECT_API_URL is not set: the Dask workers report to the temporary "
-                                 f"server {url}, which only workers on this machine can reach")
+        get_run_logger().warning(
+            f"PREFECT_API_URL is not set: the Dask workers report to the temporary "
+            f"server {url}, which only workers on this machine can reach"
+        )
     return {PREFECT_API_URL: url}
 
 

@@ -16,8 +16,11 @@ TABLE_SUFFIXES = (".parquet", ".csv")
 def dataset_fingerprint(folder: Path, extra: list[Path] | None = None) -> str:
     """sha256 over the contract tables' file names and bytes (and `extra` files): same data, same print."""
     digest = hashlib.sha256()
-    files = sorted(p for p in Path(folder).iterdir() if p.suffix in TABLE_SUFFIXES and p.stem in
-                   {"providers", "insured", "catalog", "claims", "claim_items"})
+    files = sorted(
+        p
+        for p in Path(folder).iterdir()
+        if p.suffix in TABLE_SUFFIXES and p.stem in {"providers", "insured", "catalog", "claims", "claim_items"}
+    )
     for path in files + [p for p in (extra or []) if p and Path(p).is_file()]:
         digest.update(Path(path).name.encode())
         with open(path, "rb") as fh:
@@ -36,10 +39,16 @@ def code_version() -> str:
     version = metadata.version("fundguard")
     root = Path(__file__).resolve().parent.parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True,
-                                text=True, timeout=5).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return version
     return f"{version}+{commit}{'.dirty' if dirty else ''}" if commit else version
@@ -71,6 +80,8 @@ def refuse_inside_inputs(outputs: dict[str, Path], inputs: list[Path]) -> None:
     for what, path in outputs.items():
         for folder in inputs:
             if path is not None and folder is not None and inside(path, folder):
-                raise ValueError(f"{what} ({path}) would be written inside the input folder {folder}; "
-                                 f"fundguard never writes into the data it reads: point it elsewhere "
-                                 f"(FUNDGUARD_DATA_DIR, FUNDGUARD_SCORES_DIR, --out or --report)")
+                raise ValueError(
+                    f"{what} ({path}) would be written inside the input folder {folder}; "
+                    f"fundguard never writes into the data it reads: point it elsewhere "
+                    f"(FUNDGUARD_DATA_DIR, FUNDGUARD_SCORES_DIR, --out or --report)"
+                )

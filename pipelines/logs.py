@@ -52,8 +52,9 @@ def route_logs(path: Path) -> Path:
             logging.getLogger(name).addHandler(handler)
     for logger in [root, *(logging.getLogger(n) for n in list(logging.Logger.manager.loggerDict))]:
         for h in getattr(logger, "handlers", []):
-            if type(h).__name__ == "PrefectConsoleHandler" and not any(isinstance(f, _NoErrorsOnScreen)
-                                                                       for f in h.filters):
+            if type(h).__name__ == "PrefectConsoleHandler" and not any(
+                isinstance(f, _NoErrorsOnScreen) for f in h.filters
+            ):
                 h.addFilter(_NoErrorsOnScreen())
     return path
 

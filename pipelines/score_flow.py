@@ -58,17 +58,27 @@ def score_flow(data: Path, out: Path, settings: Settings, request: ScoreRequest,
     models = {e: champion(e) for e in ENTITIES}
     fs = build_feature_set(tables, period, lookback_months=m.lookback_months, min_peer_group=m.min_peer_group)
     check_features(fs)
-    stamps = {"data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
-              "code_version": code_version(), "rules_version": rules_version()}
+    stamps = {
+        "data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
+        "code_version": code_version(),
+        "rules_version": rules_version(),
+    }
     configs, active = train_configs(m), {e: len(fs.table(e)) for e in ENTITIES}
     capacity = {e: configs[e].capacity(active[e]) for e in ENTITIES}
     cases = case_counts(request, configs, active)
     options = list_options(request, capacity, m.exploration_share)
-    scored = score(tables, label_table, fs, models, options, request.lang, m.label_delay_months,
-                   stamps, cases, m.lookback_months)
-    manifest = month_manifest(period, dataset_key(data), {e: v for e, (_, v) in models.items()}, stamps,
-                              request.__dict__, {e: len(lst.listed) for e, lst in scored.lists.items()},
-                              m.lookback_months)
+    scored = score(
+        tables, label_table, fs, models, options, request.lang, m.label_delay_months, stamps, cases, m.lookback_months
+    )
+    manifest = month_manifest(
+        period,
+        dataset_key(data),
+        {e: v for e, (_, v) in models.items()},
+        stamps,
+        request.__dict__,
+        {e: len(lst.listed) for e, lst in scored.lists.items()},
+        m.lookback_months,
+    )
     target = write(out / period, scored, manifest)
     log.info(f"inspection list for {period} written to {target}")
     return target
@@ -84,8 +94,9 @@ def monthly_flow(data: str, out: str, lang: str = "en") -> str:
 
 def monthly_deployment(data: Path, out: Path, cron: str = MONTHLY_CRON):
     """The monthly deployment: the monthly flow on `cron`, reading `data`, writing into `out`."""
-    return monthly_flow.to_deployment(name="fundguard-monthly", cron=cron,
-                                      parameters={"data": str(data.resolve()), "out": str(out.resolve())})
+    return monthly_flow.to_deployment(
+        name="fundguard-monthly", cron=cron, parameters={"data": str(data.resolve()), "out": str(out.resolve())}
+    )
 
 
 def serve_monthly(data: Path, out: Path, cron: str = MONTHLY_CRON) -> None:

@@ -35,14 +35,14 @@ class GeneratorSettings(BaseModel):
 
 class ModelSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    provider_capacity_share: float = 0.05   # inspections per month, as a share of active providers
-    person_capacity: int = 100              # persons inspected per month
-    label_delay_months: int = 1             # months before an inspection's outcome is known
+    provider_capacity_share: float = 0.05  # inspections per month, as a share of active providers
+    person_capacity: int = 100  # persons inspected per month
+    label_delay_months: int = 1  # months before an inspection's outcome is known
     validation_folds: int = 3
     unlabelled_weight: float = 0.2
     lookback_months: int = 12
     min_peer_group: int = 5
-    label_span_months: int = 1              # months an inspection reviewed, when labels have no period_from
+    label_span_months: int = 1  # months an inspection reviewed, when labels have no period_from
     exploration_share: float = Field(0.2, ge=0, le=1)  # share of the capacity given to anomaly picks
     lgbm: dict[str, Any] = {}
     iforest: dict[str, Any] = {}
@@ -53,16 +53,16 @@ class ServeSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = 8000
     page_size: int = Field(50, ge=1, le=500)
-    secure_cookie: bool = False             # true when served over HTTPS (behind a proxy)
+    secure_cookie: bool = False  # true when served over HTTPS (behind a proxy)
 
 
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
     data_dir: Path = Path("fundguard-data")  # fundguard's own state: MLflow store, outcomes, logs
-    reports_dir: Path = Path()               # validation reports (default: data_dir/reports)
-    mlflow_tracking_uri: str | None = None   # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
-    scores_dir: Path = Path()                # where `score` writes and `serve` reads (default: data_dir/scores)
-    outcomes_url: str | None = None         # None: SQLite file data_dir/outcomes.db; any SQLAlchemy URL
+    reports_dir: Path = Path()  # validation reports (default: data_dir/reports)
+    mlflow_tracking_uri: str | None = None  # None: $MLFLOW_TRACKING_URI, else data_dir/mlflow.db
+    scores_dir: Path = Path()  # where `score` writes and `serve` reads (default: data_dir/scores)
+    outcomes_url: str | None = None  # None: SQLite file data_dir/outcomes.db; any SQLAlchemy URL
     serve: ServeSettings = ServeSettings()
     generator: GeneratorSettings = GeneratorSettings()
     model: ModelSettings = ModelSettings()
@@ -79,11 +79,18 @@ class Settings(BaseModel):
 
 def train_configs(model: ModelSettings) -> dict[str, TrainConfig]:
     """How each entity type is trained, from the model settings."""
-    common = dict(delay=model.label_delay_months, n_folds=model.validation_folds,
-                  unlabelled_weight=model.unlabelled_weight, label_span=model.label_span_months,
-                  lgbm_params=dict(model.lgbm), iforest_params=dict(model.iforest))
-    return {"provider": TrainConfig(k_share=model.provider_capacity_share, k_fixed=None, **common),
-            "person": TrainConfig(k_share=None, k_fixed=model.person_capacity, **common)}
+    common = dict(
+        delay=model.label_delay_months,
+        n_folds=model.validation_folds,
+        unlabelled_weight=model.unlabelled_weight,
+        label_span=model.label_span_months,
+        lgbm_params=dict(model.lgbm),
+        iforest_params=dict(model.iforest),
+    )
+    return {
+        "provider": TrainConfig(k_share=model.provider_capacity_share, k_fixed=None, **common),
+        "person": TrainConfig(k_share=None, k_fixed=model.person_capacity, **common),
+    }
 
 
 def outcomes_url(settings: Settings) -> str:
@@ -116,7 +123,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, Any]:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name in CONF_VARIABLES:
             continue
-        path = name[len(ENV_PREFIX):].lower().split("__")
+        path = name[len(ENV_PREFIX) :].lower().split("__")
         node = out
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -132,8 +139,11 @@ def load_settings(folder: Path | None = None, environ: dict[str, str] | None = N
     raw: dict[str, Any] = {}
     files = [folder / name for name in ("base.yaml", "local.yaml") if (folder / name).is_file()]
     if not files:
-        warnings.warn(f"no settings file in {folder} (base.yaml, local.yaml): using the built-in defaults; "
-                      f"set FUNDGUARD_CONF to the folder that holds them", stacklevel=2)
+        warnings.warn(
+            f"no settings file in {folder} (base.yaml, local.yaml): using the built-in defaults; "
+            f"set FUNDGUARD_CONF to the folder that holds them",
+            stacklevel=2,
+        )
     for file in files:
         raw = _deep_merge(raw, yaml.safe_load(file.read_text(encoding="utf-8")) or {})
     raw = _deep_merge(raw, _env_overrides(environ))

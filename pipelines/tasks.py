@@ -18,8 +18,14 @@ from features.build import FeatureSet, build_feature_set, check_feature_set
 from serving.store.outcomes import OutcomeStore
 
 HEAVY = dict(cache_policy=NO_CACHE, persist_result=False)
-NO_LABELS = pd.DataFrame({"entity_type": pd.Series(dtype="str"), "entity_id": pd.Series(dtype="str"),
-                          "period": pd.Series(dtype="str"), "outcome": pd.Series(dtype="str")})
+NO_LABELS = pd.DataFrame(
+    {
+        "entity_type": pd.Series(dtype="str"),
+        "entity_id": pd.Series(dtype="str"),
+        "period": pd.Series(dtype="str"),
+        "outcome": pd.Series(dtype="str"),
+    }
+)
 
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)

@@ -29,8 +29,8 @@ class TrainSummary:
     trained: dict[str, TrainedEntity]
     registered: dict[str, tracking.Registered]
     tracking_uri: str
-    labels: pd.DataFrame          # what the models learnt from: the labels file and reviewers' outcomes
-    recorded: int                 # how many of those came from the outcomes database
+    labels: pd.DataFrame  # what the models learnt from: the labels file and reviewers' outcomes
+    recorded: int  # how many of those came from the outcomes database
 
 
 @task(cache_policy=NO_CACHE, persist_result=False)
@@ -40,8 +40,9 @@ def fit_models(feature_sets, labels, until: str, configs: dict[str, TrainConfig]
 
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def register(trained: TrainedEntity, sample: pd.DataFrame, params: dict, tags: dict) -> tracking.Registered:
-    return tracking.log_and_register(trained.entity, trained.result.model, sample, params, trained.metrics,
-                                     run_artifacts(trained), tags)
+    return tracking.log_and_register(
+        trained.entity, trained.result.model, sample, params, trained.metrics, run_artifacts(trained), tags
+    )
 
 
 @flow(name="fundguard-train", persist_result=False, log_prints=True)
@@ -59,13 +60,21 @@ def train_flow(data: Path, labels: Path | None, settings: Settings, until: str |
     truth, never = synthetic_truth(data)
     trained = fit_models(feature_sets, label_table, until, train_configs(m), truth, never)
     uri = tracking.configure(settings.mlflow_tracking_uri, settings.data_dir)
-    tags = {"until": until, "data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
-            "code_version": code_version(), "rules_version": rules_version(), "labels_file": str(labels),
-            "labels_recorded_by_reviewers": str(recorded)}
+    tags = {
+        "until": until,
+        "data_fingerprint": dataset_fingerprint(data, [labels] if labels else []),
+        "code_version": code_version(),
+        "rules_version": rules_version(),
+        "labels_file": str(labels),
+        "labels_recorded_by_reviewers": str(recorded),
+    }
     registered = {}
     for entity, result in trained.items():
-        params = {**m.model_dump(), "blend": result.result.model.blend.describe(),
-                  "train_periods": ",".join(result.result.train_periods)}
+        params = {
+            **m.model_dump(),
+            "blend": result.result.model.blend.describe(),
+            "train_periods": ",".join(result.result.train_periods),
+        }
         sample = signature_sample(result, feature_sets[until].table(entity))
         registered[entity] = register(result, sample, params, tags)
         log.info(registered[entity].message)

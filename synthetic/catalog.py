@@ -117,15 +117,15 @@ FILLER_DRUGS = 420  # generic catalogue depth, so item mixes are not trivially s
 
 @dataclass(frozen=True)
 class Catalog:
-    code: np.ndarray          # str
-    name: np.ndarray          # str
-    item_type: np.ndarray     # str
-    coverage: np.ndarray      # str A/B/C
-    ref_cents: np.ndarray     # int64, reference price in fen
-    sex: np.ndarray           # object: "F", "M" or None
-    max_daily: np.ndarray     # float, nan where unset
-    bundle: np.ndarray        # object: package code or None
-    group: np.ndarray         # str usage tag
+    code: np.ndarray  # str
+    name: np.ndarray  # str
+    item_type: np.ndarray  # str
+    coverage: np.ndarray  # str A/B/C
+    ref_cents: np.ndarray  # int64, reference price in fen
+    sex: np.ndarray  # object: "F", "M" or None
+    max_daily: np.ndarray  # float, nan where unset
+    bundle: np.ndarray  # object: package code or None
+    group: np.ndarray  # str usage tag
 
     def idx(self, code: str) -> int:
         return int(np.flatnonzero(self.code == code)[0])
@@ -139,27 +139,54 @@ def build_catalog(rng: np.random.Generator) -> Catalog:
     prices = np.round(np.exp(rng.normal(3.2, 0.9, FILLER_DRUGS)), 1).clip(1.5, 900)
     classes = rng.choice(["A", "B", "C"], FILLER_DRUGS, p=[0.45, 0.45, 0.10])
     for k in range(FILLER_DRUGS):
-        rows.append((f"X{1000 + k:04d}", f"通用药品{1000 + k:04d}", "drug", str(classes[k]),
-                     float(prices[k]), None, None, None, "filler"))
+        rows.append(
+            (
+                f"X{1000 + k:04d}",
+                f"通用药品{1000 + k:04d}",
+                "drug",
+                str(classes[k]),
+                float(prices[k]),
+                None,
+                None,
+                None,
+                "filler",
+            )
+        )
     cols = list(zip(*rows))
     ref = np.round(np.asarray(cols[4], dtype=float) * 100).astype(np.int64)
     max_daily = np.array([np.nan if v is None else float(v) for v in cols[6]])
     return Catalog(
-        code=np.array(cols[0]), name=np.array(cols[1]), item_type=np.array(cols[2]),
-        coverage=np.array(cols[3]), ref_cents=ref, sex=np.array(cols[5], dtype=object),
-        max_daily=max_daily, bundle=np.array(cols[7], dtype=object), group=np.array(cols[8]),
+        code=np.array(cols[0]),
+        name=np.array(cols[1]),
+        item_type=np.array(cols[2]),
+        coverage=np.array(cols[3]),
+        ref_cents=ref,
+        sex=np.array(cols[5], dtype=object),
+        max_daily=max_daily,
+        bundle=np.array(cols[7], dtype=object),
+        group=np.array(cols[8]),
     )
 
 
 # Diagnoses: (icd10, dx group, sex or None, minimum age, outpatient weight)
 DIAGNOSES: list[tuple] = [
-    ("J06.9", "resp", None, 0, 16.0), ("J20.9", "resp", None, 0, 6.0), ("J02.9", "resp", None, 0, 6.0),
-    ("I10", "chronic", None, 35, 12.0), ("E11.9", "chronic", None, 30, 8.0),
-    ("K29.7", "gastro", None, 10, 6.0), ("A09", "gastro", None, 0, 3.0),
-    ("M54.5", "physio", None, 18, 6.0), ("M17.9", "physio", None, 45, 3.0),
-    ("R51", "general", None, 5, 3.0), ("L30.9", "general", None, 0, 3.0), ("N39.0", "general", None, 10, 2.0),
-    ("Z00.0", "general", None, 0, 3.0), ("S93.4", "general", None, 5, 1.5),
-    ("N95.1", "gyn", "F", 45, 2.0), ("O26.9", "gyn", "F", 18, 1.5), ("N76.0", "gyn", "F", 16, 2.5),
+    ("J06.9", "resp", None, 0, 16.0),
+    ("J20.9", "resp", None, 0, 6.0),
+    ("J02.9", "resp", None, 0, 6.0),
+    ("I10", "chronic", None, 35, 12.0),
+    ("E11.9", "chronic", None, 30, 8.0),
+    ("K29.7", "gastro", None, 10, 6.0),
+    ("A09", "gastro", None, 0, 3.0),
+    ("M54.5", "physio", None, 18, 6.0),
+    ("M17.9", "physio", None, 45, 3.0),
+    ("R51", "general", None, 5, 3.0),
+    ("L30.9", "general", None, 0, 3.0),
+    ("N39.0", "general", None, 10, 2.0),
+    ("Z00.0", "general", None, 0, 3.0),
+    ("S93.4", "general", None, 5, 1.5),
+    ("N95.1", "gyn", "F", 45, 2.0),
+    ("O26.9", "gyn", "F", 18, 1.5),
+    ("N76.0", "gyn", "F", 16, 2.5),
     ("N40", "andro", "M", 50, 3.0),
 ]
 

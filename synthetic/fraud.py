@@ -37,6 +37,7 @@ def pattern_name(no: int) -> str:
 @dataclass
 class Plant:
     """Entities carrying one pattern, with their start month and intensity."""
+
     pattern: int
     entity_type: str
     entities: np.ndarray
@@ -57,8 +58,7 @@ def select_plants(rng, world: World, scale_name: str, months: int) -> list[Plant
     minimum = MIN_COUNT[scale_name]
     for no, (_, etype, kinds, prevalence) in PATTERNS.items():
         if etype == "provider":
-            pool = np.flatnonzero(np.isin(world.prov.kind, kinds) & ~used_prov
-                                  & (world.prov.lookalike == ""))
+            pool = np.flatnonzero(np.isin(world.prov.kind, kinds) & ~used_prov & (world.prov.lookalike == ""))
             if no in (13,):
                 pool = pool[world.prov.beds[pool] > 0]
             least = 1 if no in FEW_BIG else minimum + (no == NEVER_LABELLED and scale_name != "tiny")

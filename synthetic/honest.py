@@ -9,8 +9,21 @@ from synthetic.encounters import Batch, World, add_lines, day_seconds, inpatient
 
 OP_KIND_P = {"H3": 0.26, "H2": 0.24, "H1": 0.18, "HP": 0.08, "CPUB": 0.14, "CPRIV": 0.10}
 IP_KIND_P = {"H3": 0.36, "H2": 0.34, "H1": 0.18, "HP": 0.10, "CPUB": 0.02}
-DRG_WEIGHT = {"ES31": 20, "BR23": 10, "FR41": 4, "FR31": 6, "KS13": 8, "GS13": 6, "GC19": 5, "IC29": 3,
-              "ER15": 4, "LR11": 4, "OB29": 8, "GZ13": 6, "IZ29": 6}
+DRG_WEIGHT = {
+    "ES31": 20,
+    "BR23": 10,
+    "FR41": 4,
+    "FR31": 6,
+    "KS13": 8,
+    "GS13": 6,
+    "GC19": 5,
+    "IC29": 3,
+    "ER15": 4,
+    "LR11": 4,
+    "OB29": 8,
+    "GZ13": 6,
+    "IZ29": 6,
+}
 LOS_LEVEL = {"H3": 1.1, "H2": 1.0, "H1": 0.9, "HP": 1.0, "CPUB": 0.8}
 
 
@@ -26,8 +39,7 @@ def pick_days(rng, days: np.ndarray, n: int, weekend=0.55) -> np.ndarray:
     return rng.choice(days, n, p=w / w.sum())
 
 
-def choose_provider(rng, world: World, district: np.ndarray, kind: np.ndarray, own=0.75,
-                    by_beds=False) -> np.ndarray:
+def choose_provider(rng, world: World, district: np.ndarray, kind: np.ndarray, own=0.75, by_beds=False) -> np.ndarray:
     """A provider of the given kind for each visit, usually in the person's own district."""
     prov = world.prov
     out = np.full(len(kind), -1, dtype=np.int64)
@@ -50,7 +62,7 @@ def choose_provider(rng, world: World, district: np.ndarray, kind: np.ndarray, o
 def diagnoses_for(rng, world: World, person: np.ndarray, season: float) -> np.ndarray:
     pers = world.pers
     out = np.empty(len(person), dtype=np.int64)
-    base = np.array([d[4] for d in DIAGNOSES]) * np.where([d[1] == "resp" for d in DIAGNOSES], season ** 1.5, 1.0)
+    base = np.array([d[4] for d in DIAGNOSES]) * np.where([d[1] == "resp" for d in DIAGNOSES], season**1.5, 1.0)
     female, age = pers.female[person], pers.age[person]
     band = np.digitize(age, [18, 45, 60])
     for f in (False, True):
@@ -69,8 +81,12 @@ def diagnoses_for(rng, world: World, person: np.ndarray, season: float) -> np.nd
 
 def outpatient_month(rng, world: World, days: np.ndarray, season: float) -> Batch:
     pers = world.pers
-    mult = (np.where(pers.employee, 1.25, 0.85) * np.where(pers.chronic, 1.5, 1.0)
-            * np.where((pers.age < 7) | (pers.age >= 60), 1.3, 1.0) * np.where(pers.out_of_area, 0.5, 1.0))
+    mult = (
+        np.where(pers.employee, 1.25, 0.85)
+        * np.where(pers.chronic, 1.5, 1.0)
+        * np.where((pers.age < 7) | (pers.age >= 60), 1.3, 1.0)
+        * np.where(pers.out_of_area, 0.5, 1.0)
+    )
     n = rng.poisson(0.6 * mult * pers.util * (0.8 + 0.2 * season))
     person = np.repeat(np.arange(pers.n), n)
     district = np.maximum(pers.region[person], 0)
@@ -92,8 +108,7 @@ def pharmacy_month(rng, world: World, days: np.ndarray) -> Batch:
     lam = lam * np.where(pers.out_of_area, 0.1, 1.0)
     n = rng.poisson(lam)
     person = np.repeat(np.arange(pers.n), n)
-    provider = choose_provider(rng, world, np.maximum(pers.region[person], 0),
-                               np.full(len(person), "PH"), own=0.85)
+    provider = choose_provider(rng, world, np.maximum(pers.region[person], 0), np.full(len(person), "PH"), own=0.85)
     home = rng.random(len(person)) < 0.7
     provider[home] = pers.home_pharmacy[person[home]]
     day = pick_days(rng, days, len(person), weekend=0.9)
@@ -112,8 +127,12 @@ def pick_drg(rng, world: World, person: np.ndarray) -> np.ndarray:
             if not sel.any():
                 continue
             lo = [0, 5, 20, 30, 40, 45, 50][b]
-            ok = np.array([d[6] <= lo and (d[7] is None or (d[7] == "F") == f) and
-                           not (d[0] == "OB29" and lo >= 45) for d in DRGS])
+            ok = np.array(
+                [
+                    d[6] <= lo and (d[7] is None or (d[7] == "F") == f) and not (d[0] == "OB29" and lo >= 45)
+                    for d in DRGS
+                ]
+            )
             out[sel] = rng.choice(len(DRGS), sel.sum(), p=base * ok / (base * ok).sum())
     return out
 
@@ -148,8 +167,11 @@ def outbreak(rng, world: World, days: np.ndarray) -> tuple[Batch, int, int]:
     day = int(rng.choice(days[:-5]))
     drg = np.full(len(person), list(world.drg_code).index("GZ13"))
     los = rng.integers(2, 5, len(person))
-    return inpatient(rng, world, person, np.full(len(person), provider), np.full(len(person), day),
-                     drg, los), provider, day
+    return (
+        inpatient(rng, world, person, np.full(len(person), provider), np.full(len(person), day), drg, los),
+        provider,
+        day,
+    )
 
 
 def entry_errors(rng, world: World, batch: Batch) -> Batch:
@@ -162,7 +184,6 @@ def entry_errors(rng, world: World, batch: Batch) -> Batch:
     female = world.pers.female[batch.person[slip]]
     wrong = np.where(female, cat.idx("S0073"), cat.idx("S0070"))
     dup = np.flatnonzero(rng.random(n_lines) < 1e-4)
-    add_lines(batch, slip, wrong, np.ones(len(slip)), price_of(world, batch.provider[slip], wrong),
-              batch.admit[slip])
+    add_lines(batch, slip, wrong, np.ones(len(slip)), price_of(world, batch.provider[slip], wrong), batch.admit[slip])
     add_lines(batch, batch.line_claim[dup], batch.item[dup], batch.qty[dup], batch.price[dup], batch.day[dup])
     return batch

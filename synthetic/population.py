@@ -8,8 +8,15 @@ import numpy as np
 
 # provider kinds (hidden from the output; the contract sees type/level/ownership)
 KINDS = ("H3", "H2", "H1", "HP", "CPUB", "CPRIV", "PH")
-TYPE_OF = {"H3": "hospital", "H2": "hospital", "H1": "hospital", "HP": "hospital",
-           "CPUB": "clinic", "CPRIV": "clinic", "PH": "pharmacy"}
+TYPE_OF = {
+    "H3": "hospital",
+    "H2": "hospital",
+    "H1": "hospital",
+    "HP": "hospital",
+    "CPUB": "clinic",
+    "CPRIV": "clinic",
+    "PH": "pharmacy",
+}
 CITY_PREFIX = "3301"
 DISTRICTS = [f"{CITY_PREFIX}{k:02d}" for k in (2, 3, 4, 5, 6, 8, 9, 10)]
 OTHER_CITIES = ["330201", "510104", "440106"]  # home regions of out-of-area patients
@@ -25,12 +32,9 @@ class Scale:
 
 
 SCALES = {
-    "tiny": Scale("tiny", 3_000, 6, 2,
-                  {"H3": 1, "H2": 2, "H1": 4, "HP": 3, "CPUB": 8, "CPRIV": 6, "PH": 16}),
-    "small": Scale("small", 30_000, 13, 4,
-                   {"H3": 2, "H2": 6, "H1": 18, "HP": 12, "CPUB": 55, "CPRIV": 30, "PH": 177}),
-    "city": Scale("city", 200_000, 12, 8,
-                  {"H3": 3, "H2": 12, "H1": 40, "HP": 25, "CPUB": 110, "CPRIV": 60, "PH": 350}),
+    "tiny": Scale("tiny", 3_000, 6, 2, {"H3": 1, "H2": 2, "H1": 4, "HP": 3, "CPUB": 8, "CPRIV": 6, "PH": 16}),
+    "small": Scale("small", 30_000, 13, 4, {"H3": 2, "H2": 6, "H1": 18, "HP": 12, "CPUB": 55, "CPRIV": 30, "PH": 177}),
+    "city": Scale("city", 200_000, 12, 8, {"H3": 3, "H2": 12, "H1": 40, "HP": 25, "CPUB": 110, "CPRIV": 60, "PH": 350}),
 }
 
 
@@ -39,17 +43,17 @@ class Providers:
     id: np.ndarray
     kind: np.ndarray
     ptype: np.ndarray
-    level: np.ndarray          # float with nan for pharmacies
+    level: np.ndarray  # float with nan for pharmacies
     ownership: np.ndarray
-    region: np.ndarray         # district index
+    region: np.ndarray  # district index
     beds: np.ndarray
     staff: np.ndarray
     contract_start: np.ndarray  # datetime64[D]
-    weight: np.ndarray          # honest attraction (visits)
+    weight: np.ndarray  # honest attraction (visits)
     service_factor: np.ndarray  # local price list: multiple of the reference price for services
     drug_factor: np.ndarray
-    night_share: np.ndarray     # honest share of settlements outside 8:00-20:00
-    lookalike: np.ndarray       # honest look-alike kind ('' for none): 24h pharmacy, busy clinic
+    night_share: np.ndarray  # honest share of settlements outside 8:00-20:00
+    lookalike: np.ndarray  # honest look-alike kind ('' for none): 24h pharmacy, busy clinic
 
     @property
     def n(self) -> int:
@@ -61,8 +65,12 @@ def _ranged(rng: np.random.Generator, n: int, lo: int, hi: int) -> np.ndarray:
 
 
 _SIZE = {  # beds range, staff range, attraction per staff member
-    "H3": ((1500, 3000), (700, 1300)), "H2": ((400, 900), (150, 350)), "H1": ((40, 150), (20, 50)),
-    "HP": ((30, 120), (12, 40)), "CPUB": ((0, 30), (3, 15)), "CPRIV": ((0, 0), (2, 8)),
+    "H3": ((1500, 3000), (700, 1300)),
+    "H2": ((400, 900), (150, 350)),
+    "H1": ((40, 150), (20, 50)),
+    "HP": ((30, 120), (12, 40)),
+    "CPUB": ((0, 30), (3, 15)),
+    "CPRIV": ((0, 0), (2, 8)),
     "PH": ((0, 0), (1, 5)),
 }
 _SERVICE_FACTOR = {"H3": 1.0, "H2": 0.9, "H1": 0.8, "HP": 0.85, "CPUB": 0.75, "CPRIV": 0.8, "PH": 1.0}
@@ -74,12 +82,12 @@ def build_providers(scale: Scale, rng: np.random.Generator, start: np.datetime64
     prefix = {"hospital": "H", "clinic": "C", "pharmacy": "Y"}
     ptype = np.array([TYPE_OF[k] for k in kinds])
     ids = np.array([f"{prefix[t]}{i + 1:05d}" for i, t in enumerate(ptype)])
-    level = np.array([{"H3": 3, "H2": 2, "H1": 1, "CPUB": 1, "CPRIV": 1}.get(k, np.nan) for k in kinds],
-                     dtype=float)
+    level = np.array([{"H3": 3, "H2": 2, "H1": 1, "CPUB": 1, "CPRIV": 1}.get(k, np.nan) for k in kinds], dtype=float)
     hp = kinds == "HP"
     level[hp] = np.where(rng.random(hp.sum()) < 0.3, 2, 1)
-    ownership = np.where(np.isin(kinds, ["HP", "CPRIV"]) | ((kinds == "PH") & (rng.random(n) < 0.8)),
-                         "private", "public")
+    ownership = np.where(
+        np.isin(kinds, ["HP", "CPRIV"]) | ((kinds == "PH") & (rng.random(n) < 0.8)), "private", "public"
+    )
     # the big hospitals sit in the central districts; everything else spreads out
     region = rng.integers(0, scale.districts, n)
     region[np.isin(kinds, ["H3"])] = np.arange((kinds == "H3").sum()) % min(2, scale.districts)
@@ -105,22 +113,36 @@ def build_providers(scale: Scale, rng: np.random.Generator, start: np.datetime64
     busy = np.isin(kinds, ["CPUB", "CPRIV"]) & (rng.random(n) < 0.08)
     weight[busy] *= 3.0
     lookalike[busy] = "busy_clinic"
-    return Providers(ids, kinds, ptype, level, ownership, region, beds, staff, contract_start,
-                     weight, service_factor, drug_factor, night, lookalike)
+    return Providers(
+        ids,
+        kinds,
+        ptype,
+        level,
+        ownership,
+        region,
+        beds,
+        staff,
+        contract_start,
+        weight,
+        service_factor,
+        drug_factor,
+        night,
+        lookalike,
+    )
 
 
 @dataclass(frozen=True)
 class Persons:
     id: np.ndarray
-    female: np.ndarray        # bool
-    birth: np.ndarray         # datetime64[D]
-    age: np.ndarray           # int, at start
-    employee: np.ndarray      # bool (职工) else resident (居民)
-    region: np.ndarray        # district index, or -1 - k for other city k
-    chronic: np.ndarray       # bool: hypertension / diabetes patients with regular refills
-    util: np.ndarray          # individual utilisation multiplier
-    home_clinic: np.ndarray   # provider index of the usual primary-care provider
-    home_pharmacy: np.ndarray # provider index of the usual pharmacy
+    female: np.ndarray  # bool
+    birth: np.ndarray  # datetime64[D]
+    age: np.ndarray  # int, at start
+    employee: np.ndarray  # bool (职工) else resident (居民)
+    region: np.ndarray  # district index, or -1 - k for other city k
+    chronic: np.ndarray  # bool: hypertension / diabetes patients with regular refills
+    util: np.ndarray  # individual utilisation multiplier
+    home_clinic: np.ndarray  # provider index of the usual primary-care provider
+    home_pharmacy: np.ndarray  # provider index of the usual pharmacy
 
     @property
     def n(self) -> int:

@@ -32,16 +32,17 @@ import pyarrow.compute as pc
 
 from synthetic.encounters import DAY, INPATIENT, Batch, World, build_world
 from synthetic.fraud import NEVER_LABELLED, PATTERNS, Plant
-from synthetic.labels import month_label
 from synthetic.population import DISTRICTS
 
 STANDARD = "standard"
 DATASET_TABLES = ("providers", "insured", "catalog", "claims", "claim_items")
 MIXED_OTHER_FORMAT = ("providers", "catalog", "claim_items")  # written in the other format
 # item_code, item_name, item_type, setting: the one line of a claim without itemised detail
-GENERIC_ITEMS = (("G0001", "门诊费用(未分项)", "service", "outpatient"),
-                 ("G0002", "住院费用(未分项)", "service", "inpatient"),
-                 ("G0003", "药店购药(未分项)", "drug", "pharmacy"))
+GENERIC_ITEMS = (
+    ("G0001", "门诊费用(未分项)", "service", "outpatient"),
+    ("G0002", "住院费用(未分项)", "service", "inpatient"),
+    ("G0003", "药店购药(未分项)", "drug", "pharmacy"),
+)
 GENERIC_REFERENCE_PRICE = 1_000_000.0  # a nominal ceiling: an aggregate line has no standard price
 NIGHT_RULE = "R10_NIGHT_SETTLEMENT"
 LABEL_COLUMNS = ("entity_type", "entity_id", "period_from", "period", "outcome", "pattern", "amount_recovered")
@@ -62,7 +63,7 @@ class Shape:
     months: int | None = None
     mixed_formats: bool = False
     keep_provider: list[Callable[[World], np.ndarray]] = field(default_factory=list)
-    on_prepare: list[Callable[["Shape"], None]] = field(default_factory=list)
+    on_prepare: list[Callable[[Shape], None]] = field(default_factory=list)
     on_batch: list[BatchHook] = field(default_factory=list)
     on_month: list[MonthHook] = field(default_factory=list)
     on_table: list[TableHook] = field(default_factory=list)
@@ -77,8 +78,7 @@ class Shape:
         """A random stream of its own per profile, so profiles do not shift each other's draws."""
         return np.random.default_rng([self.seed, 90, zlib.crc32(stream.encode())])
 
-    def prepare(self, world: World, plants: list[Plant], months: int,
-                periods: list[str]) -> tuple[World, list[Plant]]:
+    def prepare(self, world: World, plants: list[Plant], months: int, periods: list[str]) -> tuple[World, list[Plant]]:
         """Stage `prepare`: remember the world and plan, let profiles change both."""
         self.world, self.plants, self.n_months, self.periods = world, plants, months, list(periods)
         for hook in self.on_prepare:
@@ -88,8 +88,7 @@ class Shape:
     def formats(self, fmt: str) -> dict[str, str]:
         """Stage `formats`: the file format of each dataset table."""
         other = "csv" if fmt == "parquet" else "parquet"
-        return {name: other if self.mixed_formats and name in MIXED_OTHER_FORMAT else fmt
-                for name in DATASET_TABLES}
+        return {name: other if self.mixed_formats and name in MIXED_OTHER_FORMAT else fmt for name in DATASET_TABLES}
 
     def kept_providers(self) -> np.ndarray:
         """Mask over the world's providers that the profiles keep."""
@@ -146,6 +145,7 @@ def _about_kept(frame: pd.DataFrame, kept: set[str]) -> pd.DataFrame:
 
 # ---- time -------------------------------------------------------------------------------------
 
+
 def short_history(shape: Shape) -> None:
     """Three months only."""
     shape.months = 3
@@ -157,6 +157,7 @@ def long_history(shape: Shape) -> None:
 
 
 # ---- detection --------------------------------------------------------------------------------
+
 
 def volume_fraud(shape: Shape) -> None:
     """Fraud at the big billers, grown 2-3x; one label per provider spanning the labelled history."""
@@ -198,8 +199,12 @@ def _grow_planted_providers(shape: Shape) -> None:
         others = np.flatnonzero((pers.region == prov.region[p]) & (home != p) & ~np.isin(home, planted))
         wanted = int(round((factor[p] - 1) * np.sum(home == p)))
         home[rng.choice(others, min(wanted, len(others)), replace=False)] = p
-    prov = replace(prov, weight=prov.weight * factor, beds=np.round(prov.beds * factor).astype(np.int64),
-                   staff=np.ceil(prov.staff * factor).astype(np.int64))
+    prov = replace(
+        prov,
+        weight=prov.weight * factor,
+        beds=np.round(prov.beds * factor).astype(np.int64),
+        staff=np.ceil(prov.staff * factor).astype(np.int64),
+    )
     shape.world = build_world(world.cat, prov, replace(pers, home_pharmacy=home))
 
 
@@ -210,23 +215,35 @@ def _year_labels(shape: Shape, labels: pd.DataFrame, truth: pd.DataFrame, looks:
     found = truth[truth["entity_type"].eq("provider") & truth["period"].isin(span)]
     eligible = ids[shape.kept_providers() & ~np.isin(ids, never)]
     chosen = np.sort(rng.choice(eligible, round(rng.uniform(0.7, 1.0) * len(eligible)), replace=False))
-    fraud = found.sort_values(["period", "pattern"]).groupby("entity_id").agg(
-        pattern=("pattern", "first"), fund=("fund_paid", "sum")).reindex(chosen)
+    fraud = (
+        found.sort_values(["period", "pattern"])
+        .groupby("entity_id")
+        .agg(pattern=("pattern", "first"), fund=("fund_paid", "sum"))
+        .reindex(chosen)
+    )
     is_fraud = fraud["pattern"].notna().to_numpy()
     share = rng.uniform(0.5, 1.0, len(chosen))
-    new = pd.DataFrame({
-        "entity_type": "provider", "entity_id": chosen, "period_from": span[0], "period": span[-1],
-        "outcome": np.where(is_fraud, "fraud", "clean"), "pattern": fraud["pattern"].fillna("").to_numpy(),
-        "amount_recovered": np.where(is_fraud, np.round(fraud["fund"].fillna(0).to_numpy() * share, 2), 0.0),
-    })
+    new = pd.DataFrame(
+        {
+            "entity_type": "provider",
+            "entity_id": chosen,
+            "period_from": span[0],
+            "period": span[-1],
+            "outcome": np.where(is_fraud, "fraud", "clean"),
+            "pattern": fraud["pattern"].fillna("").to_numpy(),
+            "amount_recovered": np.where(is_fraud, np.round(fraud["fund"].fillna(0).to_numpy() * share, 2), 0.0),
+        }
+    )
     return new, truth, looks
 
 
 # ---- claims -----------------------------------------------------------------------------------
 
+
 def _keep_settings(*settings: int) -> BatchHook:
     def hook(shape: Shape, batch: Batch, month: int) -> Batch:
         return batch.select(np.isin(batch.setting, settings))
+
     return hook
 
 
@@ -260,12 +277,19 @@ def _with_generic_items(shape: Shape, name: str, table: pa.Table) -> pa.Table:
     if name != "catalog":
         return table
     n = len(GENERIC_ITEMS)
-    extra = pa.table({
-        "item_code": [g[0] for g in GENERIC_ITEMS], "item_name": [g[1] for g in GENERIC_ITEMS],
-        "item_type": [g[2] for g in GENERIC_ITEMS], "coverage_class": ["A"] * n,
-        "sex_restriction": pa.nulls(n, pa.string()), "reference_price": [GENERIC_REFERENCE_PRICE] * n,
-        "max_daily_quantity": pa.nulls(n, pa.float64()), "bundle_code": pa.nulls(n, pa.string()),
-    }, schema=table.schema)
+    extra = pa.table(
+        {
+            "item_code": [g[0] for g in GENERIC_ITEMS],
+            "item_name": [g[1] for g in GENERIC_ITEMS],
+            "item_type": [g[2] for g in GENERIC_ITEMS],
+            "coverage_class": ["A"] * n,
+            "sex_restriction": pa.nulls(n, pa.string()),
+            "reference_price": [GENERIC_REFERENCE_PRICE] * n,
+            "max_daily_quantity": pa.nulls(n, pa.float64()),
+            "bundle_code": pa.nulls(n, pa.string()),
+        },
+        schema=table.schema,
+    )
     return pa.concat_tables([table, extra])
 
 
@@ -273,11 +297,18 @@ def _one_line(claims: pa.Table, items: pa.Table) -> tuple[pa.Table, pa.Table]:
     settings = pa.array([g[3] for g in GENERIC_ITEMS])
     codes = pc.take(pa.array([g[0] for g in GENERIC_ITEMS]), pc.index_in(claims["setting"], value_set=settings))
     n = claims.num_rows
-    one = pa.table({
-        "claim_id": claims["claim_id"], "line_no": pa.array(np.ones(n, dtype=np.int32)), "item_code": codes,
-        "quantity": pa.array(np.ones(n)), "unit_price": claims["total_amount"],
-        "amount": claims["total_amount"], "service_date": claims["admit_date"],
-    }, schema=items.schema)
+    one = pa.table(
+        {
+            "claim_id": claims["claim_id"],
+            "line_no": pa.array(np.ones(n, dtype=np.int32)),
+            "item_code": codes,
+            "quantity": pa.array(np.ones(n)),
+            "unit_price": claims["total_amount"],
+            "amount": claims["total_amount"],
+            "service_date": claims["admit_date"],
+        },
+        schema=items.schema,
+    )
     return claims, one
 
 
@@ -287,6 +318,7 @@ def _null_column(table_name: str, column: str) -> TableHook:
             return table
         i = table.schema.get_field_index(column)
         return table.set_column(i, column, pa.nulls(table.num_rows, table.schema.field(i).type))
+
     return hook
 
 
@@ -302,6 +334,7 @@ def no_drg(shape: Shape) -> None:
 
 # ---- providers --------------------------------------------------------------------------------
 
+
 def no_beds_staff(shape: Shape) -> None:
     """The export lacks provider size: beds empty (a null integer) and staff 0 on every provider."""
     shape.on_table.extend([_null_column("providers", "beds"), _zero_column("providers", "staff")])
@@ -314,6 +347,7 @@ def _zero_column(table_name: str, column: str) -> TableHook:
         i = table.schema.get_field_index(column)
         zeros = pa.array(np.zeros(table.num_rows, dtype=np.int64)).cast(table.schema.field(i).type)
         return table.set_column(i, column, zeros)
+
     return hook
 
 
@@ -333,6 +367,7 @@ def _one_region(shape: Shape, name: str, table: pa.Table) -> pa.Table:
 
 
 # ---- the scored month and the audit rules -----------------------------------------------------
+
 
 def tiny_provider(shape: Shape) -> None:
     """In the last (scored) month one honest provider has exactly one claim."""
@@ -381,9 +416,11 @@ def _settle_at_night(shape: Shape, batch: Batch, month: int) -> Batch:
 
 # ---- labels -----------------------------------------------------------------------------------
 
+
 def _label_filter(keep: Callable[[pd.DataFrame], pd.Series]) -> OutcomesHook:
     def hook(shape: Shape, labels: pd.DataFrame, truth: pd.DataFrame, looks: pd.DataFrame) -> Outcomes:
         return labels[keep(labels).to_numpy()].reset_index(drop=True), truth, looks
+
     return hook
 
 
@@ -404,9 +441,11 @@ def no_labels(shape: Shape) -> None:
 
 def one_inspection(shape: Shape) -> None:
     """Each entity is inspected at most once in its history: its first label row is kept."""
+
     def first(labels: pd.DataFrame) -> pd.Series:
         earliest = labels.sort_values("period", kind="stable").drop_duplicates(["entity_type", "entity_id"])
         return pd.Series(labels.index.isin(earliest.index), index=labels.index)
+
     shape.on_outcomes.append(_label_filter(first))
 
 
@@ -421,7 +460,8 @@ def _spans(shape: Shape, labels: pd.DataFrame, truth: pd.DataFrame, looks: pd.Da
     rng, first = shape.rng("span_labels"), _month_number(shape.periods[0])
     rows = []
     ordered = labels.assign(month=labels["period"].map(_month_number)).sort_values(
-        ["entity_type", "entity_id", "month"], kind="stable")
+        ["entity_type", "entity_id", "month"], kind="stable"
+    )
     for (etype, entity), group in ordered.groupby(["entity_type", "entity_id"], sort=False):
         month, end = group["month"].to_numpy(), len(group)
         while end > 0:
@@ -437,10 +477,15 @@ def _spans(shape: Shape, labels: pd.DataFrame, truth: pd.DataFrame, looks: pd.Da
 
 def _inspection(etype: str, entity: str, rows: pd.DataFrame, since: int, until: int) -> dict:
     found = rows[rows["outcome"].eq("fraud")]
-    return {"entity_type": etype, "entity_id": entity, "period_from": _month_text(since),
-            "period": _month_text(until), "outcome": "fraud" if len(found) else "clean",
-            "pattern": found["pattern"].iloc[0] if len(found) else "",
-            "amount_recovered": round(float(rows["amount_recovered"].sum()), 2)}
+    return {
+        "entity_type": etype,
+        "entity_id": entity,
+        "period_from": _month_text(since),
+        "period": _month_text(until),
+        "outcome": "fraud" if len(found) else "clean",
+        "pattern": found["pattern"].iloc[0] if len(found) else "",
+        "amount_recovered": round(float(rows["amount_recovered"].sum()), 2),
+    }
 
 
 def _month_number(period: str) -> int:
@@ -453,18 +498,23 @@ def _month_text(number: int) -> str:
 
 # ---- files ------------------------------------------------------------------------------------
 
+
 def mixed_formats(shape: Shape) -> None:
     """providers, catalog and claim_items in the other format (CSV beside Parquet or vice versa)."""
     shape.mixed_formats = True
 
 
 EXTRA_COLUMNS: dict[str, dict[str, Callable[[pa.Table], pa.Array]]] = {
-    "providers": {"source_system": lambda t: _constant(t, "HIS-3.2"),
-                  "license_no": lambda t: pc.binary_join_element_wise("LIC-", t["provider_id"], "")},
+    "providers": {
+        "source_system": lambda t: _constant(t, "HIS-3.2"),
+        "license_no": lambda t: pc.binary_join_element_wise("LIC-", t["provider_id"], ""),
+    },
     "insured": {"source_system": lambda t: _constant(t, "HIS-3.2")},
     "catalog": {"source_system": lambda t: _constant(t, "HIS-3.2")},
-    "claims": {"source_system": lambda t: _constant(t, "HIS-3.2"),
-               "invoice_no": lambda t: pc.binary_join_element_wise("INV", t["claim_id"], "")},
+    "claims": {
+        "source_system": lambda t: _constant(t, "HIS-3.2"),
+        "invoice_no": lambda t: pc.binary_join_element_wise("INV", t["claim_id"], ""),
+    },
     "claim_items": {"dept_code": lambda t: pc.utf8_slice_codeunits(t["item_code"], 0, 1)},
 }
 
@@ -476,9 +526,13 @@ def _constant(table: pa.Table, value: str) -> pa.Array:
 def extra_columns(shape: Shape) -> None:
     """Every table (labels too) carries one or two columns the contract does not name."""
     shape.on_table.append(_add_extra_columns)
-    shape.on_outcomes.append(lambda shape, labels, truth, looks: (
-        labels.assign(inspection_team=np.where(labels["entity_type"].eq("provider"), "稽查一科", "稽查二科")),
-        truth, looks))
+    shape.on_outcomes.append(
+        lambda shape, labels, truth, looks: (
+            labels.assign(inspection_team=np.where(labels["entity_type"].eq("provider"), "稽查一科", "稽查二科")),
+            truth,
+            looks,
+        )
+    )
 
 
 def _add_extra_columns(shape: Shape, name: str, table: pa.Table) -> pa.Table:
@@ -490,8 +544,9 @@ def _add_extra_columns(shape: Shape, name: str, table: pa.Table) -> pa.Table:
 def shuffled_columns(shape: Shape) -> None:
     """Every table's (labels too) columns in another, seeded order."""
     shape.on_table.append(lambda shape, name, table: table.select(shape_order(shape, name, table.column_names)))
-    shape.on_outcomes.append(lambda shape, labels, truth, looks: (
-        labels[shape_order(shape, "labels", list(labels.columns))], truth, looks))
+    shape.on_outcomes.append(
+        lambda shape, labels, truth, looks: (labels[shape_order(shape, "labels", list(labels.columns))], truth, looks)
+    )
 
 
 def shape_order(shape: Shape, name: str, columns: list[str]) -> list[str]:
@@ -503,20 +558,39 @@ def shape_order(shape: Shape, name: str, columns: list[str]) -> list[str]:
 # Applied in this order, whatever order they are named in (filters before the hooks that pick
 # providers, content before file layout).
 PROFILES: dict[str, Callable[[Shape], None]] = {
-    "short_history": short_history, "long_history": long_history, "volume_fraud": volume_fraud,
-    "inpatient_only": inpatient_only, "no_inpatient": no_inpatient, "pharmacies_only": pharmacies_only,
-    "one_provider_type": one_provider_type, "tiny_provider": tiny_provider,
-    "all_claims_break_rule": all_claims_break_rule, "one_line_per_claim": one_line_per_claim,
-    "no_doctor_id": no_doctor_id, "no_drg": no_drg, "no_beds_staff": no_beds_staff, "one_region": one_region,
-    "provider_labels_only": provider_labels_only, "person_labels_only": person_labels_only,
-    "no_labels": no_labels, "one_inspection": one_inspection, "span_labels": span_labels,
-    "mixed_formats": mixed_formats, "extra_columns": extra_columns, "shuffled_columns": shuffled_columns,
+    "short_history": short_history,
+    "long_history": long_history,
+    "volume_fraud": volume_fraud,
+    "inpatient_only": inpatient_only,
+    "no_inpatient": no_inpatient,
+    "pharmacies_only": pharmacies_only,
+    "one_provider_type": one_provider_type,
+    "tiny_provider": tiny_provider,
+    "all_claims_break_rule": all_claims_break_rule,
+    "one_line_per_claim": one_line_per_claim,
+    "no_doctor_id": no_doctor_id,
+    "no_drg": no_drg,
+    "no_beds_staff": no_beds_staff,
+    "one_region": one_region,
+    "provider_labels_only": provider_labels_only,
+    "person_labels_only": person_labels_only,
+    "no_labels": no_labels,
+    "one_inspection": one_inspection,
+    "span_labels": span_labels,
+    "mixed_formats": mixed_formats,
+    "extra_columns": extra_columns,
+    "shuffled_columns": shuffled_columns,
 }
 # pairs that leave nothing (no claims, no labels) or contradict each other
-CONFLICTS = ({"short_history", "long_history"}, {"inpatient_only", "no_inpatient"},
-             {"inpatient_only", "pharmacies_only"}, {"pharmacies_only", "one_provider_type"},
-             {"provider_labels_only", "person_labels_only"}, {"volume_fraud", "person_labels_only"},
-             {"volume_fraud", "span_labels"})
+CONFLICTS = (
+    {"short_history", "long_history"},
+    {"inpatient_only", "no_inpatient"},
+    {"inpatient_only", "pharmacies_only"},
+    {"pharmacies_only", "one_provider_type"},
+    {"provider_labels_only", "person_labels_only"},
+    {"volume_fraud", "person_labels_only"},
+    {"volume_fraud", "span_labels"},
+)
 
 
 def profile_names(profile: str) -> list[str]:

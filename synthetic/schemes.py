@@ -29,8 +29,11 @@ from synthetic.honest import diagnoses_for, pick_days
 
 SWAP_DRUGS = ("X0001", "X0002", "X0003", "X0005", "X0007")
 RESALE_DRUGS = ("X0023", "X0022", "X0027", "X0021")
-BUNDLES = {"S0030": ("S0031", "S0032", "S0033", "S0034"), "S0045": ("S0046", "S0047", "S0048"),
-           "S0050": ("S0051", "S0052", "S0053")}
+BUNDLES = {
+    "S0030": ("S0031", "S0032", "S0033", "S0034"),
+    "S0045": ("S0046", "S0047", "S0048"),
+    "S0050": ("S0051", "S0052", "S0053"),
+}
 
 
 def _locals(world: World, provider: int, old=False) -> np.ndarray:
@@ -71,8 +74,22 @@ def drug_swap(rng, world: World, e: int, x: float, days, honest: Batch) -> Batch
     claim = np.concatenate([idx, idx[grams > 0]])
     item = np.concatenate([drug, np.full((grams > 0).sum(), herbal)])
     qty = np.concatenate([k.astype(float), grams[grams > 0]])
-    return assemble(world, person, np.full(n, e), np.full(n, -1), 2, day, day, day * DAY + sec,
-                    np.full(n, -1), -1, 2, claim, item, qty)
+    return assemble(
+        world,
+        person,
+        np.full(n, e),
+        np.full(n, -1),
+        2,
+        day,
+        day,
+        day * DAY + sec,
+        np.full(n, -1),
+        -1,
+        2,
+        claim,
+        item,
+        qty,
+    )
 
 
 def phantom_swipes(rng, world: World, e: int, x: float, days, honest: Batch, members: dict) -> Batch:
@@ -105,8 +122,22 @@ def identical_amounts(rng, world: World, e: int, x: float, days, honest: Batch) 
     idx = np.repeat(np.arange(n), len(basket))
     sec = day_seconds(rng, n, np.zeros(n))
     dx = np.full(n, list(world.dx_code).index("J06.9"))
-    return assemble(world, person, np.full(n, e), pick_doctor(rng, world, np.full(n, e)), OUTPATIENT,
-                    day, day, day * DAY + sec, dx, -1, 5, idx, np.tile(basket, n), np.tile(qty, n))
+    return assemble(
+        world,
+        person,
+        np.full(n, e),
+        pick_doctor(rng, world, np.full(n, e)),
+        OUTPATIENT,
+        day,
+        day,
+        day * DAY + sec,
+        dx,
+        -1,
+        5,
+        idx,
+        np.tile(basket, n),
+        np.tile(qty, n),
+    )
 
 
 def _tag_and_add(world, honest: Batch, claims: np.ndarray, items: np.ndarray, tag: int, qty=None) -> None:
@@ -149,14 +180,14 @@ def duplicate_billing(rng, world: World, e: int, x: float, days, honest: Batch) 
     lines = np.flatnonzero(chosen)
     lines = lines[rng.random(len(lines)) < 0.5]
     honest.tag[honest.line_claim[lines]] = 9
-    add_lines(honest, honest.line_claim[lines], honest.item[lines], honest.qty[lines], honest.price[lines],
-              honest.day[lines])
+    add_lines(
+        honest, honest.line_claim[lines], honest.item[lines], honest.qty[lines], honest.price[lines], honest.day[lines]
+    )
 
 
 def over_price(rng, world: World, e: int, x: float, days, honest: Batch) -> None:
     """#10: services and materials charged above the local price list."""
-    lines = np.flatnonzero((honest.provider[honest.line_claim] == e)
-                           & (world.cat.item_type[honest.item] != "drug"))
+    lines = np.flatnonzero((honest.provider[honest.line_claim] == e) & (world.cat.item_type[honest.item] != "drug"))
     lines = lines[rng.random(len(lines)) < 0.3 + 0.6 * x]
     honest.price[lines] = np.round(honest.price[lines] * rng.uniform(1.5, 2.2, len(lines))).astype(np.int64)
     honest.tag[honest.line_claim[lines]] = 10
@@ -170,8 +201,9 @@ def over_testing(rng, world: World, e: int, x: float, days, honest: Batch) -> No
     items = np.tile(tests, len(claims))
     rep = np.repeat(claims, len(tests))
     ct = claims[rng.random(len(claims)) < 0.3]
-    _tag_and_add(world, honest, np.concatenate([rep, ct]),
-                 np.concatenate([items, np.full(len(ct), world.cat.idx("S0044"))]), 12)
+    _tag_and_add(
+        world, honest, np.concatenate([rep, ct]), np.concatenate([items, np.full(len(ct), world.cat.idx("S0044"))]), 12
+    )
 
 
 def ghost_stay(rng, world: World, e: int, x: float, days, honest: Batch) -> Batch:
@@ -180,8 +212,9 @@ def ghost_stay(rng, world: World, e: int, x: float, days, honest: Batch) -> Batc
     n = max(2, int(round(1.5 * x * stays)))
     person = rng.choice(_locals(world, e, old=True), n)
     drg = np.where(rng.random(n) < 0.5, list(world.drg_code).index("IZ29"), list(world.drg_code).index("KS13"))
-    return inpatient(rng, world, person, np.full(n, e), rng.choice(days, n), drg,
-                     rng.integers(7, 21, n), tag=13, with_care=False)
+    return inpatient(
+        rng, world, person, np.full(n, e), rng.choice(days, n), drg, rng.integers(7, 21, n), tag=13, with_care=False
+    )
 
 
 def group_admission(rng, world: World, e: int, x: float, days, honest: Batch, members: dict) -> Batch:
@@ -197,8 +230,7 @@ def group_admission(rng, world: World, e: int, x: float, days, honest: Batch, me
         n = len(person)
         drg = np.full(n, list(world.drg_code).index(rng.choice(["IZ29", "BR23", "KS13"])))
         los = np.full(n, int(rng.integers(6, 11)))
-        batches.append(inpatient(rng, world, person, np.full(n, e), np.full(n, rng.choice(days)), drg, los,
-                                 tag=14))
+        batches.append(inpatient(rng, world, person, np.full(n, e), np.full(n, rng.choice(days)), drg, los, tag=14))
     return Batch.concat(batches)
 
 
@@ -211,8 +243,7 @@ def split_admission(rng, world: World, e: int, x: float, days, honest: Batch) ->
         return None
     drg = honest.drg[stays]
     admit = honest.discharge[stays] + rng.integers(2, 11, n)
-    return inpatient(rng, world, honest.person[stays], np.full(n, e), admit, drg,
-                     rng.integers(2, 7, n), tag=16)
+    return inpatient(rng, world, honest.person[stays], np.full(n, e), admit, drg, rng.integers(2, 7, n), tag=16)
 
 
 def volume_vs_size(rng, world: World, e: int, x: float, days, honest: Batch) -> Batch:
@@ -221,8 +252,7 @@ def volume_vs_size(rng, world: World, e: int, x: float, days, honest: Batch) -> 
     person = rng.choice(_locals(world, e), n)
     day = pick_days(rng, days, n)
     sec = day_seconds(rng, n, np.full(n, 0.02))
-    return outpatient(rng, world, person, np.full(n, e), day, sec, diagnoses_for(rng, world, person, 1.0),
-                      tag=20)
+    return outpatient(rng, world, person, np.full(n, e), day, sec, diagnoses_for(rng, world, person, 1.0), tag=20)
 
 
 def card_misuse(rng, world: World, people: np.ndarray, xs: np.ndarray, days, honest: Batch) -> Batch:
@@ -256,12 +286,36 @@ def drug_resale(rng, world: World, people: np.ndarray, xs: np.ndarray, days, hon
     drugs = np.array([world.cat.idx(c) for c in RESALE_DRUGS])
     item = drugs[rng.integers(0, len(drugs), n)]
     qty = rng.integers(6, 16, n).astype(float)
-    return assemble(world, person, provider, np.full(n, -1), 2, day, day, day * DAY + sec, np.full(n, -1), -1,
-                    21, np.arange(n), item, qty)
+    return assemble(
+        world,
+        person,
+        provider,
+        np.full(n, -1),
+        2,
+        day,
+        day,
+        day * DAY + sec,
+        np.full(n, -1),
+        -1,
+        21,
+        np.arange(n),
+        item,
+        qty,
+    )
 
 
-PROVIDER_SCHEMES = {2: drug_swap, 5: identical_amounts, 7: sex_mismatch, 8: unbundling, 9: duplicate_billing,
-                    10: over_price, 12: over_testing, 13: ghost_stay, 16: split_admission, 20: volume_vs_size}
+PROVIDER_SCHEMES = {
+    2: drug_swap,
+    5: identical_amounts,
+    7: sex_mismatch,
+    8: unbundling,
+    9: duplicate_billing,
+    10: over_price,
+    12: over_testing,
+    13: ghost_stay,
+    16: split_admission,
+    20: volume_vs_size,
+}
 GROUP_SCHEMES = {4: phantom_swipes, 14: group_admission}
 PERSON_SCHEMES = {1: card_misuse, 21: drug_resale}
 

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 from synthetic.encounters import DAY, INPATIENT, OUTPATIENT, SETTINGS, Batch, World
 from synthetic.population import region_codes
 
-IN_SCOPE = {"A": 1.0, "B": 0.9, "C": 0.0}   # 乙类: 10% first self-pay share (local rule)
+IN_SCOPE = {"A": 1.0, "B": 0.9, "C": 0.0}  # 乙类: 10% first self-pay share (local rule)
 DEDUCTIBLE = {1: 30_000, 2: 60_000, 3: 100_000}  # inpatient 起付线 in fen by hospital level
 
 
@@ -37,8 +37,11 @@ def payments(world: World, b: Batch) -> Money:
     op_ratio = np.where(employee, 0.6, 0.5) + np.where(primary, 0.1, 0.0)
     ip_ratio = np.where(employee, 0.85, 0.70) + np.select([level == 1, level == 3], [0.05, -0.05], 0.0)
     deductible = np.vectorize(DEDUCTIBLE.get)(level) if len(level) else np.zeros(0)
-    fund = np.select([b.setting == OUTPATIENT, b.setting == INPATIENT],
-                     [scope * op_ratio, np.maximum(scope - deductible, 0) * ip_ratio], scope * 0.35)
+    fund = np.select(
+        [b.setting == OUTPATIENT, b.setting == INPATIENT],
+        [scope * op_ratio, np.maximum(scope - deductible, 0) * ip_ratio],
+        scope * 0.35,
+    )
     fund = np.minimum(np.floor(fund).astype(np.int64), total)
     rest = total - fund
     account_share = np.where(b.setting == INPATIENT, 0.3, 0.8) * employee
@@ -75,37 +78,43 @@ def to_tables(world: World, b: Batch, first_id: int) -> tuple[pa.Table, pa.Table
     money = payments(world, b)
     ids = claim_ids(first_id, b.n_claims)
     pers_region = world.pers.region[b.person[order]]
-    claims = pa.table({
-        "claim_id": ids,
-        "person_id": _strings(world.pers.id, b.person[order]),
-        "provider_id": _strings(world.prov.id, b.provider[order]),
-        "doctor_id": _strings(world.doctor_ids, b.doctor[order]),
-        "setting": _strings(SETTINGS, b.setting[order]),
-        "admit_date": _dates(b.admit[order]),
-        "discharge_date": _dates(b.discharge[order]),
-        "settle_time": pa.array(b.settle[order], pa.timestamp("s")),
-        "diagnosis": _strings(world.dx_code, b.dx[order]),
-        "drg": _strings(world.drg_code, b.drg[order]),
-        "total_amount": _yuan(money.total[order]),
-        "fund_paid": _yuan(money.fund[order]),
-        "personal_account_paid": _yuan(money.account[order]),
-        "self_paid": _yuan(money.self_paid[order]),
-        "out_of_area": pa.array(region_codes(pers_region).astype("U4") != region_codes(
-            world.prov.region[b.provider[order]]).astype("U4")),
-    })
+    claims = pa.table(
+        {
+            "claim_id": ids,
+            "person_id": _strings(world.pers.id, b.person[order]),
+            "provider_id": _strings(world.prov.id, b.provider[order]),
+            "doctor_id": _strings(world.doctor_ids, b.doctor[order]),
+            "setting": _strings(SETTINGS, b.setting[order]),
+            "admit_date": _dates(b.admit[order]),
+            "discharge_date": _dates(b.discharge[order]),
+            "settle_time": pa.array(b.settle[order], pa.timestamp("s")),
+            "diagnosis": _strings(world.dx_code, b.dx[order]),
+            "drg": _strings(world.drg_code, b.drg[order]),
+            "total_amount": _yuan(money.total[order]),
+            "fund_paid": _yuan(money.fund[order]),
+            "personal_account_paid": _yuan(money.account[order]),
+            "self_paid": _yuan(money.self_paid[order]),
+            "out_of_area": pa.array(
+                region_codes(pers_region).astype("U4")
+                != region_codes(world.prov.region[b.provider[order]]).astype("U4")
+            ),
+        }
+    )
     line_rank = rank[b.line_claim]
     lorder = np.lexsort((b.day, line_rank))
     lclaim = line_rank[lorder]
     starts = np.searchsorted(lclaim, lclaim, side="left")
-    items = pa.table({
-        "claim_id": ids.take(pa.array(lclaim)),
-        "line_no": pa.array((np.arange(len(lclaim)) - starts + 1).astype(np.int32)),
-        "item_code": _strings(world.cat.code, b.item[lorder]),
-        "quantity": pa.array(b.qty[lorder], pa.float64()),
-        "unit_price": _yuan(b.price[lorder]),
-        "amount": _yuan(money.line_amount[lorder]),
-        "service_date": _dates(b.day[lorder]),
-    })
+    items = pa.table(
+        {
+            "claim_id": ids.take(pa.array(lclaim)),
+            "line_no": pa.array((np.arange(len(lclaim)) - starts + 1).astype(np.int32)),
+            "item_code": _strings(world.cat.code, b.item[lorder]),
+            "quantity": pa.array(b.qty[lorder], pa.float64()),
+            "unit_price": _yuan(b.price[lorder]),
+            "amount": _yuan(money.line_amount[lorder]),
+            "service_date": _dates(b.day[lorder]),
+        }
+    )
     return claims, items, money
 
 

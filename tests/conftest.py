@@ -27,6 +27,7 @@ def tiny(tiny_dir) -> dict[str, pd.DataFrame]:
 def tiny_tables(tiny_dir) -> dict[str, pd.DataFrame]:
     """The tiny region loaded through the contract's loader (typed as the pipeline sees it)."""
     from data_contracts.tables import load_dataset
+
     return load_dataset(tiny_dir)
 
 
@@ -48,8 +49,16 @@ def trained_tiny(tmp_path_factory):
     feature_sets = {p: build_feature_set(tables, p) for p in periods}
     configs = train_configs(ModelSettings(provider_capacity_share=0.1, person_capacity=20))
     outcomes = train_models(feature_sets, labels, periods[-2], configs, truth, "over_testing")
-    return {"dir": out, "tables": tables, "labels": labels, "truth": truth, "periods": periods,
-            "feature_sets": feature_sets, "configs": configs, "outcomes": outcomes}
+    return {
+        "dir": out,
+        "tables": tables,
+        "labels": labels,
+        "truth": truth,
+        "periods": periods,
+        "feature_sets": feature_sets,
+        "configs": configs,
+        "outcomes": outcomes,
+    }
 
 
 # tiers: every test that starts a Prefect API, a browser or the fuzzer is marked by what it uses,

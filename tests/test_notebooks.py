@@ -27,16 +27,29 @@ def scored_run(trained_tiny, tmp_path_factory):
     versions = {}
     for entity, trained in trained_tiny["outcomes"].items():
         sample = signature_sample(trained, trained_tiny["feature_sets"][until].table(entity), 20)
-        versions[entity] = tracking.log_and_register(entity, trained.result.model, sample, {}, trained.metrics,
-                                                     run_artifacts(trained), {"until": until}).version
+        versions[entity] = tracking.log_and_register(
+            entity, trained.result.model, sample, {}, trained.metrics, run_artifacts(trained), {"until": until}
+        ).version
     period = trained_tiny["periods"][-1]
     models = {e: (o.result.model, versions[e]) for e, o in trained_tiny["outcomes"].items()}
-    scored = score_period(trained_tiny["tables"], trained_tiny["labels"], trained_tiny["feature_sets"][period],
-                          models, {"provider": ListOptions(), "person": ListOptions()}, "en", 1,
-                          {"data_fingerprint": "t", "code_version": "t"}, {"provider": 4, "person": 4})
-    write_period(root / "scores" / period, {e: lst.listed for e, lst in scored.lists.items()}, scored.cases,
-                 render_report(scored.report), {"period": period, "data": dataset_key(trained_tiny["dir"]),
-                                                 "models": versions, "rows": {}})
+    scored = score_period(
+        trained_tiny["tables"],
+        trained_tiny["labels"],
+        trained_tiny["feature_sets"][period],
+        models,
+        {"provider": ListOptions(), "person": ListOptions()},
+        "en",
+        1,
+        {"data_fingerprint": "t", "code_version": "t"},
+        {"provider": 4, "person": 4},
+    )
+    write_period(
+        root / "scores" / period,
+        {e: lst.listed for e, lst in scored.lists.items()},
+        scored.cases,
+        render_report(scored.report),
+        {"period": period, "data": dataset_key(trained_tiny["dir"]), "models": versions, "rows": {}},
+    )
     return {"uri": uri, "scores": root / "scores", "data": trained_tiny["dir"]}
 
 
@@ -51,8 +64,9 @@ def test_notebook_runs_on_the_tiny_region(notebook, scored_run, monkeypatch):
     monkeypatch.setenv("FUNDGUARD_SCORES", str(scored_run["scores"]))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", scored_run["uri"])
     nb = nbformat.read(notebook, as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3",
-                            resources={"metadata": {"path": str(notebook.parent.parent)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(notebook.parent.parent)}}
+    ).execute()
     outputs = [o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert outputs and not [o for o in outputs if o.get("output_type") == "error"]
 

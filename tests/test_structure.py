@@ -30,9 +30,12 @@ def _functions(path: Path):
 
 
 def test_no_function_is_longer_than_sixty_lines():
-    long = [f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name} ({fn.end_lineno - fn.lineno + 1} lines)"
-            for path in _sources() for fn in _functions(path)
-            if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES]
+    long = [
+        f"{path.relative_to(ROOT)}:{fn.lineno} {fn.name} ({fn.end_lineno - fn.lineno + 1} lines)"
+        for path in _sources()
+        for fn in _functions(path)
+        if fn.end_lineno - fn.lineno + 1 > MAX_FUNCTION_LINES
+    ]
     assert not long, "split these functions:\n" + "\n".join(long)
 
 
@@ -49,7 +52,12 @@ def test_nothing_imports_the_notebooks():
     offenders = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
-                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
             offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "notebooks"]
     assert not offenders

@@ -24,8 +24,9 @@ def month_span(start: pd.Timestamp, m: int) -> tuple[pd.Timestamp, int]:
     return first, int(first.days_in_month)
 
 
-def district_choice(rng, persons: pd.DataFrame, prov: pd.DataFrame, who: np.ndarray, mask: np.ndarray,
-                    weight: np.ndarray, near: float) -> np.ndarray:
+def district_choice(
+    rng, persons: pd.DataFrame, prov: pd.DataFrame, who: np.ndarray, mask: np.ndarray, weight: np.ndarray, near: float
+) -> np.ndarray:
     """A provider (index) per person in `who`, among `mask`, by `weight`, `near` times likelier in their district."""
     out = np.empty(len(who), dtype=int)
     districts = persons["region"].to_numpy()[who]
@@ -43,8 +44,9 @@ def assign_homes(rng, persons: pd.DataFrame, prov: pd.DataFrame) -> None:
     local = prov["kind"].isin(["clinic", "primary"]).to_numpy()
     pop = prov["popularity"].to_numpy()
     persons["home"] = district_choice(rng, persons, prov, everyone, local, pop, 12.0)
-    persons["home_pharmacy"] = district_choice(rng, persons, prov, everyone, (prov["kind"] == "pharmacy").to_numpy(),
-                                               pop, 12.0)
+    persons["home_pharmacy"] = district_choice(
+        rng, persons, prov, everyone, (prov["kind"] == "pharmacy").to_numpy(), pop, 12.0
+    )
     persons["refill_day"] = rng.integers(1, 29, len(persons))
 
 
@@ -64,8 +66,14 @@ def acute_dx(rng, sex: np.ndarray, cal_month: int) -> np.ndarray:
     codes = np.array([d[0] for d in OUTPATIENT_DX])
     out = np.empty(len(sex), dtype=object)
     for s in ("F", "M"):
-        w = np.array([0 if who in ("htn", "dm", "asthma") or who in ("F", "M") and who != s else
-                      (2.5 * winter(cal_month) if who == "resp" else 1.0) for _, _, who, _ in OUTPATIENT_DX])
+        w = np.array(
+            [
+                0
+                if who in ("htn", "dm", "asthma") or who in ("F", "M") and who != s
+                else (2.5 * winter(cal_month) if who == "resp" else 1.0)
+                for _, _, who, _ in OUTPATIENT_DX
+            ]
+        )
         rows = np.flatnonzero(sex == s)
         out[rows] = rng.choice(codes, len(rows), p=w / w.sum())
     return out
@@ -77,8 +85,11 @@ def outpatient_claims(rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.
     who = np.repeat(np.arange(len(persons)), rng.poisson(rate))
     at_home = rng.random(len(who)) < 0.45
     care = prov["provider_type"].isin(["hospital", "clinic"]).to_numpy()
-    prov_idx = np.where(at_home, persons["home"].to_numpy()[who],
-                        district_choice(rng, persons, prov, who, care, prov["popularity"].to_numpy(), 3.0))
+    prov_idx = np.where(
+        at_home,
+        persons["home"].to_numpy()[who],
+        district_choice(rng, persons, prov, who, care, prov["popularity"].to_numpy(), 3.0),
+    )
     chronic = persons["chronic"].to_numpy()[who]
     dx = acute_dx(rng, persons["sex"].to_numpy()[who], first.month)
     use_chronic = (chronic != "") & (rng.random(len(who)) < 0.55)
@@ -87,9 +98,21 @@ def outpatient_claims(rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.
     late = prov["kind"].to_numpy()[prov_idx] == "clinic"
     settle = settle_times(rng, pd.Series(day), 8, 17.5)
     settle[late] = settle_times(rng, pd.Series(day[late]), 8, 20.5).to_numpy()
-    return pd.DataFrame({"person": who, "prov": prov_idx, "setting": "outpatient", "admit": day, "los": 0,
-                         "diagnosis": dx, "drg": None, "doctor": doctor_of(rng, prov, prov_idx),
-                         "settle": settle.to_numpy(), "scheme": "", "recipe": "OP:" + pd.Series(dx).astype(str)})
+    return pd.DataFrame(
+        {
+            "person": who,
+            "prov": prov_idx,
+            "setting": "outpatient",
+            "admit": day,
+            "los": 0,
+            "diagnosis": dx,
+            "drg": None,
+            "doctor": doctor_of(rng, prov, prov_idx),
+            "settle": settle.to_numpy(),
+            "scheme": "",
+            "recipe": "OP:" + pd.Series(dx).astype(str),
+        }
+    )
 
 
 def doctor_of(rng, prov: pd.DataFrame, prov_idx: np.ndarray) -> np.ndarray:
@@ -103,8 +126,9 @@ def pharmacy_claims(rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.Ti
     """One month of pharmacy purchases: occasional ones, plus chronic patients' monthly refills."""
     chronic = persons["chronic"].to_numpy()
     who = np.repeat(np.arange(len(persons)), rng.poisson(0.10 * persons["activity"].to_numpy()))
-    anywhere = district_choice(rng, persons, prov, who, (prov["kind"] == "pharmacy").to_numpy(),
-                               prov["popularity"].to_numpy(), 4.0)
+    anywhere = district_choice(
+        rng, persons, prov, who, (prov["kind"] == "pharmacy").to_numpy(), prov["popularity"].to_numpy(), 4.0
+    )
     where = np.where(rng.random(len(who)) < 0.5, persons["home_pharmacy"].to_numpy()[who], anywhere)
     day = rng.integers(0, days, len(who))
     basket = np.where((chronic[who] != "") & (rng.random(len(who)) < 0.5), chronic[who], "otc")
@@ -114,14 +138,26 @@ def pharmacy_claims(rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.Ti
     where = np.concatenate([where, persons["home_pharmacy"].to_numpy()[refill]])
     day = first + pd.to_timedelta(np.concatenate([day, refill_day]), unit="D")
     basket = np.concatenate([basket, chronic[refill]])
-    return pd.DataFrame({"person": who, "prov": where, "setting": "pharmacy", "admit": day, "los": 0,
-                         "diagnosis": None, "drg": None, "doctor": None,
-                         "settle": settle_times(rng, pd.Series(day), 8, 22).to_numpy(), "scheme": "",
-                         "recipe": "PH:" + pd.Series(basket).astype(str)})
+    return pd.DataFrame(
+        {
+            "person": who,
+            "prov": where,
+            "setting": "pharmacy",
+            "admit": day,
+            "los": 0,
+            "diagnosis": None,
+            "drg": None,
+            "doctor": None,
+            "settle": settle_times(rng, pd.Series(day), 8, 22).to_numpy(),
+            "scheme": "",
+            "recipe": "PH:" + pd.Series(basket).astype(str),
+        }
+    )
 
 
-def inpatient_claims(rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.Timestamp, days: int,
-                     end: pd.Timestamp) -> pd.DataFrame:
+def inpatient_claims(
+    rng, persons: pd.DataFrame, prov: pd.DataFrame, first: pd.Timestamp, days: int, end: pd.Timestamp
+) -> pd.DataFrame:
     """One month of admissions: group by age and sex, hospital by level and beds, stay length by group."""
     band = persons["age_band"].to_numpy()
     hazard = 0.009 * np.array([0.5, 0.6, 1.3, 3.0])[band] * (1 + 0.5 * (persons["chronic"].to_numpy() != ""))
@@ -149,8 +185,9 @@ def rehab_stays(rng, persons: pd.DataFrame, prov: pd.DataFrame) -> pd.DataFrame:
     rehab_group = [g[0] for g in INPATIENT].index("RE1")
     frames = []
     for h in np.flatnonzero(prov["lookalike"].to_numpy() == "rehab_hospital"):
-        pool = np.flatnonzero((persons["age_band"].to_numpy() >= 2) &
-                              (persons["region"].to_numpy() == prov.at[h, "region"]))
+        pool = np.flatnonzero(
+            (persons["age_band"].to_numpy() >= 2) & (persons["region"].to_numpy() == prov.at[h, "region"])
+        )
         n = rng.poisson(7)
         frames.append(pd.DataFrame({"person": rng.choice(pool, n), "group": rehab_group, "fixed": h}))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["person", "group", "fixed"])
@@ -171,8 +208,9 @@ def stay_hospitals(rng, persons: pd.DataFrame, prov: pd.DataFrame, stays: pd.Dat
     return np.where(pd.notna(fixed), np.nan_to_num(fixed.astype(float)), out).astype(int)
 
 
-def finish_stays(rng, stays: pd.DataFrame, prov: pd.DataFrame, first: pd.Timestamp, days: int,
-                 end: pd.Timestamp) -> pd.DataFrame:
+def finish_stays(
+    rng, stays: pd.DataFrame, prov: pd.DataFrame, first: pd.Timestamp, days: int, end: pd.Timestamp
+) -> pd.DataFrame:
     """Severity, length of stay, dates, DRG code and doctor of each stay."""
     g = stays["group"].to_numpy()
     severe = rng.random(len(g)) < 0.25
@@ -182,19 +220,30 @@ def finish_stays(rng, stays: pd.DataFrame, prov: pd.DataFrame, first: pd.Timesta
     discharge = (admit + pd.to_timedelta(los, unit="D")).clip(upper=end)
     los = (discharge - admit).dt.days.to_numpy()
     stems = np.array([x[0] for x in INPATIENT])[g]
-    return pd.DataFrame({
-        "person": stays["person"].to_numpy(), "prov": stays["prov"].to_numpy(), "setting": "inpatient",
-        "admit": admit, "los": los, "diagnosis": np.array([x[1] for x in INPATIENT])[g],
-        "drg": np.char.add(stems, np.where(severe, "1", "3")).astype(object),
-        "doctor": doctor_of(rng, prov, stays["prov"].to_numpy()),
-        "settle": settle_times(rng, pd.Series(discharge), 9, 16).to_numpy(), "scheme": "",
-        "recipe": stems.astype(object), "severe": severe})
+    return pd.DataFrame(
+        {
+            "person": stays["person"].to_numpy(),
+            "prov": stays["prov"].to_numpy(),
+            "setting": "inpatient",
+            "admit": admit,
+            "los": los,
+            "diagnosis": np.array([x[1] for x in INPATIENT])[g],
+            "drg": np.char.add(stems, np.where(severe, "1", "3")).astype(object),
+            "doctor": doctor_of(rng, prov, stays["prov"].to_numpy()),
+            "settle": settle_times(rng, pd.Series(discharge), 9, 16).to_numpy(),
+            "scheme": "",
+            "recipe": stems.astype(object),
+            "severe": severe,
+        }
+    )
 
 
 # ---------------------------------------------------------------- lines
 
-def recipe_lines(rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray, book: pd.DataFrame,
-                 boost: np.ndarray | None = None) -> pd.DataFrame:
+
+def recipe_lines(
+    rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray, book: pd.DataFrame, boost: np.ndarray | None = None
+) -> pd.DataFrame:
     """Lines drawn from each claim's recipe: each item kept with its probability, once or on each day.
 
     `book` is region_world.recipe_table(); `n_days` is how many days the claim spans (1 outside stays);
@@ -218,22 +267,47 @@ def recipe_lines(rng, cids: np.ndarray, recipes: np.ndarray, n_days: np.ndarray,
     keep = rng.random(len(row)) < book["prob"].to_numpy()[row] * boost[claim_row]
     claim_row, row, day = claim_row[keep], row[keep], day[keep]
     qty = rng.integers(book["qmin"].to_numpy()[row], book["qmax"].to_numpy()[row] + 1)
-    return pd.DataFrame({"cid": cids[claim_row], "item": book["item"].to_numpy()[row], "qty": qty.astype(float),
-                         "day": day, "price_mult": 1.0, "price_override": np.nan})
+    return pd.DataFrame(
+        {
+            "cid": cids[claim_row],
+            "item": book["item"].to_numpy()[row],
+            "qty": qty.astype(float),
+            "day": day,
+            "price_mult": 1.0,
+            "price_override": np.nan,
+        }
+    )
 
 
 def fixed_lines(cids: np.ndarray, item: str, qty: float = 1.0, day: np.ndarray | None = None) -> pd.DataFrame:
     """One line of `item` per claim."""
-    return pd.DataFrame({"cid": cids, "item": item, "qty": qty, "day": 0 if day is None else day,
-                         "price_mult": 1.0, "price_override": np.nan})
+    return pd.DataFrame(
+        {
+            "cid": cids,
+            "item": item,
+            "qty": qty,
+            "day": 0 if day is None else day,
+            "price_mult": 1.0,
+            "price_override": np.nan,
+        }
+    )
 
 
 def daily_lines(cids: np.ndarray, n_days: np.ndarray, item) -> pd.DataFrame:
     """One line of `item` (a code, or one code per claim) on every day of each claim."""
     items = np.broadcast_to(np.asarray(item, dtype=object), cids.shape)
     day = np.arange(n_days.sum()) - np.repeat(np.cumsum(n_days) - n_days, n_days)
-    return pd.DataFrame({"cid": np.repeat(cids, n_days), "item": np.repeat(items, n_days), "qty": 1.0,
-                         "day": day, "price_mult": 1.0, "price_override": np.nan})
+    return pd.DataFrame(
+        {
+            "cid": np.repeat(cids, n_days),
+            "item": np.repeat(items, n_days),
+            "qty": 1.0,
+            "day": day,
+            "price_mult": 1.0,
+            "price_override": np.nan,
+        }
+    )
+
 
 DRIP_SHARE = {"clinic": 0.22, "primary": 0.15, "secondary": 0.06, "tertiary": 0.03, "pharmacy": 0.0}
 
@@ -248,19 +322,28 @@ def claim_lines(rng, claims: pd.DataFrame, prov: pd.DataFrame, book: pd.DataFram
     tonic = (setting == "pharmacy") & (rng.random(len(claims)) < 0.12)
     severe = ip & claims.get("severe", pd.Series(False, index=claims.index)).fillna(False).to_numpy(bool)
     habit = prov["habit"].to_numpy()[claims["prov"].to_numpy()]
-    parts = [fixed_lines(cid[out], "S001"), fixed_lines(cid[out], "S002"),
-             recipe_lines(rng, cid[~ip], recipe[~ip], n_days[~ip], book, habit[~ip]),
-             recipe_lines(rng, cid[drip], np.full(drip.sum(), "DRIP"), n_days[drip], book),
-             recipe_lines(rng, cid[tonic], np.full(tonic.sum(), "PH:tonic"), n_days[tonic], book),
-             daily_lines(cid[ip], n_days[ip], "S010"),
-             daily_lines(cid[ip], n_days[ip], np.where(severe[ip], "S012", "S011")),
-             recipe_lines(rng, cid[ip], np.char.add("IPD:", recipe[ip]), n_days[ip], book, habit[ip]),
-             recipe_lines(rng, cid[ip], np.char.add("IPO:", recipe[ip]), n_days[ip], book, habit[ip])]
+    parts = [
+        fixed_lines(cid[out], "S001"),
+        fixed_lines(cid[out], "S002"),
+        recipe_lines(rng, cid[~ip], recipe[~ip], n_days[~ip], book, habit[~ip]),
+        recipe_lines(rng, cid[drip], np.full(drip.sum(), "DRIP"), n_days[drip], book),
+        recipe_lines(rng, cid[tonic], np.full(tonic.sum(), "PH:tonic"), n_days[tonic], book),
+        daily_lines(cid[ip], n_days[ip], "S010"),
+        daily_lines(cid[ip], n_days[ip], np.where(severe[ip], "S012", "S011")),
+        recipe_lines(rng, cid[ip], np.char.add("IPD:", recipe[ip]), n_days[ip], book, habit[ip]),
+        recipe_lines(rng, cid[ip], np.char.add("IPO:", recipe[ip]), n_days[ip], book, habit[ip]),
+    ]
     albumin = np.flatnonzero(severe & (rng.random(len(claims)) < 0.4))
-    parts.append(fixed_lines(cid[albumin], "D042", rng.integers(1, 3, len(albumin)).astype(float),
-                             (rng.random(len(albumin)) * n_days[albumin]).astype(int)))
+    parts.append(
+        fixed_lines(
+            cid[albumin],
+            "D042",
+            rng.integers(1, 3, len(albumin)).astype(float),
+            (rng.random(len(albumin)) * n_days[albumin]).astype(int),
+        )
+    )
     lines = pd.concat(parts, ignore_index=True)
-    empty = np.setdiff1d(cid, lines["cid"].to_numpy())       # e.g. a basket where every item was skipped
+    empty = np.setdiff1d(cid, lines["cid"].to_numpy())  # e.g. a basket where every item was skipped
     return pd.concat([lines, fixed_lines(empty, "D021")], ignore_index=True)
 
 

@@ -25,11 +25,22 @@ import pandas as pd
 from region_care import daily_lines, doctor_of, fixed_lines, settle_times
 
 SCHEMES = ("price_markup", "cadence_phantoms", "line_padding", "idle_stays", "pharmacy_swap", "drg_upcoding")
-ELIGIBLE = {"price_markup": ("clinic", "primary"), "cadence_phantoms": ("clinic", "pharmacy"),
-            "line_padding": ("tertiary", "secondary", "clinic"), "idle_stays": ("primary",),
-            "pharmacy_swap": ("pharmacy",), "drg_upcoding": ("tertiary", "secondary")}
-BASE_COUNT = {"price_markup": 4, "cadence_phantoms": 4, "line_padding": 4, "idle_stays": 3,
-              "pharmacy_swap": 4, "drg_upcoding": 3}
+ELIGIBLE = {
+    "price_markup": ("clinic", "primary"),
+    "cadence_phantoms": ("clinic", "pharmacy"),
+    "line_padding": ("tertiary", "secondary", "clinic"),
+    "idle_stays": ("primary",),
+    "pharmacy_swap": ("pharmacy",),
+    "drg_upcoding": ("tertiary", "secondary"),
+}
+BASE_COUNT = {
+    "price_markup": 4,
+    "cadence_phantoms": 4,
+    "line_padding": 4,
+    "idle_stays": 3,
+    "pharmacy_swap": 4,
+    "drg_upcoding": 3,
+}
 PADDING_ITEMS = np.array(["S032", "S033", "S035", "S036", "S040", "S042", "D045", "D047"])
 SWAP_DRUGS = np.array(["D003", "D004", "D006", "D011"])
 
@@ -102,8 +113,16 @@ def line_padding(rng, region: Region, case: Case) -> None:
     """Two to four tests or drugs added to a share of visits, whatever the diagnosis."""
     cids = touched(rng, region, case, "outpatient", case.intensity)
     n_extra = rng.integers(2, 5, len(cids))
-    extra = pd.DataFrame({"cid": np.repeat(cids, n_extra), "item": rng.choice(PADDING_ITEMS, n_extra.sum()),
-                          "qty": 1.0, "day": 0, "price_mult": 1.0, "price_override": np.nan})
+    extra = pd.DataFrame(
+        {
+            "cid": np.repeat(cids, n_extra),
+            "item": rng.choice(PADDING_ITEMS, n_extra.sum()),
+            "qty": 1.0,
+            "day": 0,
+            "price_mult": 1.0,
+            "price_override": np.nan,
+        }
+    )
     region.lines = pd.concat([region.lines, extra], ignore_index=True)
     mark(region, cids, case.scheme)
 
@@ -118,8 +137,12 @@ def drg_upcoding(rng, region: Region, case: Case) -> None:
     lines = region.lines
     lines.loc[lines["cid"].isin(cids) & (lines["item"] == "S011"), "item"] = "S012"
     los = c.set_index("cid").loc[cids, "los"].to_numpy()
-    albumin = fixed_lines(cids, "D042", rng.integers(1, 3, len(cids)).astype(float),
-                          (rng.random(len(cids)) * np.maximum(los, 1)).astype(int))
+    albumin = fixed_lines(
+        cids,
+        "D042",
+        rng.integers(1, 3, len(cids)).astype(float),
+        (rng.random(len(cids)) * np.maximum(los, 1)).astype(int),
+    )
     region.lines = pd.concat([lines, albumin], ignore_index=True)
     mark(region, cids, case.scheme)
 
@@ -152,14 +175,31 @@ def cadence_phantoms(rng, region: Region, case: Case) -> None:
     person, day = np.tile(roster, len(months)), np.repeat(days, len(roster))
     pharmacy = region.prov.at[case.prov, "kind"] == "pharmacy"
     doctor = None if pharmacy else doctor_of(rng, region.prov, np.array([case.prov]))[0]
-    claims = pd.DataFrame({"person": person, "prov": case.prov, "setting": "pharmacy" if pharmacy else "outpatient",
-                           "admit": pd.to_datetime(day), "los": 0, "diagnosis": None if pharmacy else "I10",
-                           "drg": None, "doctor": doctor, "scheme": case.scheme, "recipe": ""})
+    claims = pd.DataFrame(
+        {
+            "person": person,
+            "prov": case.prov,
+            "setting": "pharmacy" if pharmacy else "outpatient",
+            "admit": pd.to_datetime(day),
+            "los": 0,
+            "diagnosis": None if pharmacy else "I10",
+            "drg": None,
+            "doctor": doctor,
+            "scheme": case.scheme,
+            "recipe": "",
+        }
+    )
     claims["settle"] = settle_times(rng, claims["admit"], 19, 21.5).to_numpy()
-    basket = [("D001", 2.0), ("D005", 2.0), ("D024", 1.0)] if pharmacy else \
-        [("S001", 1.0), ("S002", 1.0), ("D001", 2.0), ("D007", 1.0)]
-    add_claims(region, claims, lambda c: pd.concat([fixed_lines(c["cid"].to_numpy(), item, qty)
-                                                   for item, qty in basket], ignore_index=True))
+    basket = (
+        [("D001", 2.0), ("D005", 2.0), ("D024", 1.0)]
+        if pharmacy
+        else [("S001", 1.0), ("S002", 1.0), ("D001", 2.0), ("D007", 1.0)]
+    )
+    add_claims(
+        region,
+        claims,
+        lambda c: pd.concat([fixed_lines(c["cid"].to_numpy(), item, qty) for item, qty in basket], ignore_index=True),
+    )
 
 
 IDLE_DIAGNOSES = [("I63.9", "BR23"), ("I50.9", "FR23"), ("E11.6", "KD13"), ("J44.1", "EX23")]
@@ -178,20 +218,36 @@ def idle_stays(rng, region: Region, case: Case) -> None:
         frames.append(pd.DataFrame({"person": rng.choice(pool, n), "admit": admit, "discharge": discharge}))
     stays = pd.concat(frames, ignore_index=True)
     dx = rng.integers(0, len(IDLE_DIAGNOSES), len(stays))
-    claims = pd.DataFrame({"person": stays["person"], "prov": case.prov, "setting": "inpatient",
-                           "admit": stays["admit"], "los": (stays["discharge"] - stays["admit"]).dt.days,
-                           "diagnosis": [IDLE_DIAGNOSES[i][0] for i in dx], "drg": [IDLE_DIAGNOSES[i][1] for i in dx],
-                           "doctor": doctor_of(rng, region.prov, np.full(len(stays), case.prov)),
-                           "settle": settle_times(rng, stays["discharge"], 9, 16).to_numpy(),
-                           "scheme": case.scheme, "recipe": ""})
+    claims = pd.DataFrame(
+        {
+            "person": stays["person"],
+            "prov": case.prov,
+            "setting": "inpatient",
+            "admit": stays["admit"],
+            "los": (stays["discharge"] - stays["admit"]).dt.days,
+            "diagnosis": [IDLE_DIAGNOSES[i][0] for i in dx],
+            "drg": [IDLE_DIAGNOSES[i][1] for i in dx],
+            "doctor": doctor_of(rng, region.prov, np.full(len(stays), case.prov)),
+            "settle": settle_times(rng, stays["discharge"], 9, 16).to_numpy(),
+            "scheme": case.scheme,
+            "recipe": "",
+        }
+    )
     add_claims(region, claims, lambda c: idle_lines(rng, c))
 
 
 def idle_lines(rng, claims: pd.DataFrame) -> pd.DataFrame:
     """Bed, level-II nursing and a vitamin pill every day, one blood count."""
     cids, n_days = claims["cid"].to_numpy(), np.maximum(claims["los"].to_numpy(), 1)
-    return pd.concat([daily_lines(cids, n_days, "S010"), daily_lines(cids, n_days, "S011"),
-                      daily_lines(cids, n_days, "D047"), fixed_lines(cids, "S030")], ignore_index=True)
+    return pd.concat(
+        [
+            daily_lines(cids, n_days, "S010"),
+            daily_lines(cids, n_days, "S011"),
+            daily_lines(cids, n_days, "D047"),
+            fixed_lines(cids, "S030"),
+        ],
+        ignore_index=True,
+    )
 
 
 def round_total_lines(rng, cids: np.ndarray) -> pd.DataFrame:
@@ -202,15 +258,24 @@ def round_total_lines(rng, cids: np.ndarray) -> pd.DataFrame:
     amounts = np.concatenate([first, (total - first)[two]])
     owner = np.concatenate([cids, cids[two]])
     qty = rng.choice([1.0, 2.0, 4.0, 5.0], len(owner))
-    return pd.DataFrame({"cid": owner, "item": rng.choice(SWAP_DRUGS, len(owner)), "qty": qty, "day": 0,
-                         "price_mult": 1.0, "price_override": amounts / qty})
+    return pd.DataFrame(
+        {
+            "cid": owner,
+            "item": rng.choice(SWAP_DRUGS, len(owner)),
+            "qty": qty,
+            "day": 0,
+            "price_mult": 1.0,
+            "price_override": amounts / qty,
+        }
+    )
 
 
 def pharmacy_swap(rng, region: Region, case: Case) -> None:
     """A share of purchases (tonics, cosmetics in reality) re-coded as covered drugs with round totals."""
     cids = touched(rng, region, case, "pharmacy", case.intensity)
-    region.lines = pd.concat([region.lines[~region.lines["cid"].isin(cids)], round_total_lines(rng, cids)],
-                             ignore_index=True)
+    region.lines = pd.concat(
+        [region.lines[~region.lines["cid"].isin(cids)], round_total_lines(rng, cids)], ignore_index=True
+    )
     mark(region, cids, case.scheme)
     source = region.claims[region.claims["cid"].isin(cids)]
     extra = source.sample(n=int(0.25 * len(source)), replace=True, random_state=int(rng.integers(1 << 31)))
@@ -223,9 +288,14 @@ def pharmacy_swap(rng, region: Region, case: Case) -> None:
     add_claims(region, extra, lambda c: round_total_lines(rng, c["cid"].to_numpy()))
 
 
-SCHEME_FUNCTIONS = {"price_markup": price_markup, "cadence_phantoms": cadence_phantoms,
-                    "line_padding": line_padding, "idle_stays": idle_stays, "pharmacy_swap": pharmacy_swap,
-                    "drg_upcoding": drg_upcoding}
+SCHEME_FUNCTIONS = {
+    "price_markup": price_markup,
+    "cadence_phantoms": cadence_phantoms,
+    "line_padding": line_padding,
+    "idle_stays": idle_stays,
+    "pharmacy_swap": pharmacy_swap,
+    "drg_upcoding": drg_upcoding,
+}
 
 
 def plant(rng, region: Region, cases: list[Case]) -> None:

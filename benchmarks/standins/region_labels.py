@@ -22,8 +22,9 @@ def monthly_fund(claims: pd.DataFrame, n_prov: int, months: int) -> np.ndarray:
     return table
 
 
-def inspect(rng, claims: pd.DataFrame, prov: pd.DataFrame, cases, start: pd.Timestamp, months: int,
-            args) -> pd.DataFrame:
+def inspect(
+    rng, claims: pd.DataFrame, prov: pd.DataFrame, cases, start: pd.Timestamp, months: int, args
+) -> pd.DataFrame:
     """One label row per inspected provider per inspection month."""
     fund = monthly_fund(claims, len(prov), months)
     case_of = {c.prov: c for c in cases}
@@ -51,7 +52,7 @@ def choose_inspected(rng, fund: np.ndarray, cheating: np.ndarray, allowed: np.nd
     A cheating provider is tipped off with chance `args.tip_off` a month, an honest one with 1%.
     """
     tipped = np.flatnonzero(allowed & (rng.random(len(fund)) < np.where(cheating, args.tip_off, 0.01)))
-    tips = rng.permutation(tipped)[:args.inspections // 2]
+    tips = rng.permutation(tipped)[: args.inspections // 2]
     weight = np.where(allowed, (fund + 1.0) ** 0.8, 0.0)
     weight[tips] = 0
     size = min(args.inspections - len(tips), int((weight > 0).sum()))
@@ -60,8 +61,15 @@ def choose_inspected(rng, fund: np.ndarray, cheating: np.ndarray, allowed: np.nd
 
 def outcome(rng, p: int, m: int, case, detect: float, claims: pd.DataFrame, hidden: str) -> dict:
     """The result of inspecting provider `p` in month `m` (reviewing months m-2..m)."""
-    row = {"entity_type": "provider", "prov": p, "period_from": max(0, m - 2), "period": m,
-           "outcome": "clean", "pattern": "", "amount_recovered": 0.0}
+    row = {
+        "entity_type": "provider",
+        "prov": p,
+        "period_from": max(0, m - 2),
+        "period": m,
+        "outcome": "clean",
+        "pattern": "",
+        "amount_recovered": 0.0,
+    }
     if case is None or case.scheme == hidden or case.start > m or rng.random() >= detect:
         return row
     mine = claims[(claims["prov"] == p) & (claims["scheme"] == case.scheme) & claims["month"].between(m - 2, m)]
@@ -71,14 +79,32 @@ def outcome(rng, p: int, m: int, case, detect: float, claims: pd.DataFrame, hidd
 
 def truth_table(claims: pd.DataFrame, prov: pd.DataFrame, cases, start: pd.Timestamp, hidden: str) -> pd.DataFrame:
     """Every provider: fraud 0/1, pattern, start period, intensity, claims and fund the fraud touched."""
-    touched = claims[claims["scheme"] != ""].groupby("prov").agg(fraud_claims=("cid", "size"),
-                                                                 fraud_fund=("fund_paid", "sum"))
-    truth = pd.DataFrame({"entity_type": "provider", "entity_id": prov["provider_id"], "fraud": 0, "pattern": "",
-                          "start_period": "", "intensity": 0.0, "hidden": 0, "kind": prov["kind"],
-                          "lookalike": prov["lookalike"]})
+    touched = (
+        claims[claims["scheme"] != ""]
+        .groupby("prov")
+        .agg(fraud_claims=("cid", "size"), fraud_fund=("fund_paid", "sum"))
+    )
+    truth = pd.DataFrame(
+        {
+            "entity_type": "provider",
+            "entity_id": prov["provider_id"],
+            "fraud": 0,
+            "pattern": "",
+            "start_period": "",
+            "intensity": 0.0,
+            "hidden": 0,
+            "kind": prov["kind"],
+            "lookalike": prov["lookalike"],
+        }
+    )
     for c in cases:
-        truth.loc[c.prov, ["fraud", "pattern", "start_period", "intensity", "hidden"]] = \
-            [1, c.scheme, period_of(start + pd.DateOffset(months=c.start)), round(c.intensity, 3), int(c.scheme == hidden)]
+        truth.loc[c.prov, ["fraud", "pattern", "start_period", "intensity", "hidden"]] = [
+            1,
+            c.scheme,
+            period_of(start + pd.DateOffset(months=c.start)),
+            round(c.intensity, 3),
+            int(c.scheme == hidden),
+        ]
     truth = truth.join(touched).fillna({"fraud_claims": 0, "fraud_fund": 0.0})
     truth["fraud_fund"] = truth["fraud_fund"].round(2)
     truth["fund_total"] = monthly_fund(claims, len(prov), claims["month"].max() + 1).sum(axis=1).round(2)

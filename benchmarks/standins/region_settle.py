@@ -20,8 +20,9 @@ DEDUCTIBLE = {3: 1000.0, 2: 600.0, 1: 300.0}
 INPATIENT_RATIO = {"employee": {3: 0.85, 2: 0.88, 1: 0.90}, "resident": {3: 0.60, 2: 0.70, 1: 0.80}}
 
 
-def price_lines(rng, lines: pd.DataFrame, claims: pd.DataFrame, prov: pd.DataFrame,
-                catalog: pd.DataFrame) -> pd.DataFrame:
+def price_lines(
+    rng, lines: pd.DataFrame, claims: pd.DataFrame, prov: pd.DataFrame, catalog: pd.DataFrame
+) -> pd.DataFrame:
     """The claim_items table (internal claim numbers still in `cid`): prices, amounts, dates, line numbers."""
     by_cid = claims.set_index("cid")
     p = by_cid.loc[lines["cid"], "prov"].to_numpy()
@@ -35,18 +36,25 @@ def price_lines(rng, lines: pd.DataFrame, claims: pd.DataFrame, prov: pd.DataFra
     factor = np.where(service, pd.Series(kind).map(SERVICE_PRICE_FACTOR).to_numpy(), goods_factor)
     unit = cents(ref * factor * lines["price_mult"].to_numpy())
     unit = np.where(lines["price_override"].notna(), cents(lines["price_override"].to_numpy()), unit)
-    items = pd.DataFrame({"cid": lines["cid"].to_numpy(), "item_code": lines["item"].to_numpy(),
-                          "quantity": lines["qty"].to_numpy(), "unit_price": unit,
-                          "amount": cents(lines["qty"].to_numpy() * unit),
-                          "service_date": by_cid.loc[lines["cid"], "admit"].to_numpy()
-                          + pd.to_timedelta(lines["day"].to_numpy(), unit="D")})
+    items = pd.DataFrame(
+        {
+            "cid": lines["cid"].to_numpy(),
+            "item_code": lines["item"].to_numpy(),
+            "quantity": lines["qty"].to_numpy(),
+            "unit_price": unit,
+            "amount": cents(lines["qty"].to_numpy() * unit),
+            "service_date": by_cid.loc[lines["cid"], "admit"].to_numpy()
+            + pd.to_timedelta(lines["day"].to_numpy(), unit="D"),
+        }
+    )
     items = items.sort_values(["cid", "service_date"], kind="stable").reset_index(drop=True)
     items.insert(1, "line_no", items.groupby("cid").cumcount() + 1)
     return items
 
 
-def pay(claims: pd.DataFrame, items: pd.DataFrame, persons: pd.DataFrame, prov: pd.DataFrame,
-        catalog: pd.DataFrame) -> pd.DataFrame:
+def pay(
+    claims: pd.DataFrame, items: pd.DataFrame, persons: pd.DataFrame, prov: pd.DataFrame, catalog: pd.DataFrame
+) -> pd.DataFrame:
     """Claims with total_amount, fund_paid, personal_account_paid and self_paid (adding up to the cent)."""
     share = items["item_code"].map(catalog.set_index("item_code")["coverage_class"].map(ELIGIBLE_SHARE))
     sums = pd.DataFrame({"cid": items["cid"], "total": items["amount"], "eligible": items["amount"] * share})
@@ -60,8 +68,13 @@ def pay(claims: pd.DataFrame, items: pd.DataFrame, persons: pd.DataFrame, prov: 
     level = prov["level"].fillna(1).to_numpy().astype(int)[p]
     fund = fund_share(claims["setting"].to_numpy(), scheme, chronic, level, prov["kind"].to_numpy()[p], eligible)
     fund = cents(np.minimum(fund, total))
-    account = cents(np.where((scheme == "employee") & (claims["setting"].to_numpy() != "inpatient"),
-                             0.9 * np.maximum(eligible - fund, 0), 0.0))
+    account = cents(
+        np.where(
+            (scheme == "employee") & (claims["setting"].to_numpy() != "inpatient"),
+            0.9 * np.maximum(eligible - fund, 0),
+            0.0,
+        )
+    )
     account = np.minimum(account, cents(total - fund))
     claims["total_amount"], claims["fund_paid"], claims["personal_account_paid"] = total, fund, account
     claims["self_paid"] = np.maximum(cents(total - fund - account), 0.0)
@@ -71,8 +84,11 @@ def pay(claims: pd.DataFrame, items: pd.DataFrame, persons: pd.DataFrame, prov: 
 def fund_share(setting, scheme, chronic, level, kind, eligible) -> np.ndarray:
     """What the pooled fund pays: deductible and ratio for stays, a share of outpatient and pharmacy care."""
     employee = scheme == "employee"
-    ratio_ip = np.where(employee, pd.Series(level).map(INPATIENT_RATIO["employee"]).to_numpy(),
-                        pd.Series(level).map(INPATIENT_RATIO["resident"]).to_numpy())
+    ratio_ip = np.where(
+        employee,
+        pd.Series(level).map(INPATIENT_RATIO["employee"]).to_numpy(),
+        pd.Series(level).map(INPATIENT_RATIO["resident"]).to_numpy(),
+    )
     inpatient = np.maximum(eligible - pd.Series(level).map(DEDUCTIBLE).to_numpy(), 0) * ratio_ip
     primary = np.isin(kind, ["clinic", "primary"])
     outpatient = eligible * np.where(primary, 0.6, 0.5) * np.where(employee, 1.0, 0.8)
@@ -80,23 +96,31 @@ def fund_share(setting, scheme, chronic, level, kind, eligible) -> np.ndarray:
     return np.select([setting == "inpatient", setting == "outpatient"], [inpatient, outpatient], pharmacy)
 
 
-def contract_claims(claims: pd.DataFrame, persons: pd.DataFrame,
-                    prov: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def contract_claims(
+    claims: pd.DataFrame, persons: pd.DataFrame, prov: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The claims table in the contract's columns and order, numbered in settlement order; and cid -> claim_id."""
     claims = claims.sort_values("settle", kind="stable").reset_index(drop=True)
     claims["claim_id"] = [f"C{10000001 + i}" for i in range(len(claims))]
     person_region = persons["region"].to_numpy()[claims["person"].to_numpy()]
     prov_region = prov["region"].to_numpy()[claims["prov"].to_numpy()]
     admit = pd.to_datetime(claims["admit"]).dt.normalize()
-    return pd.DataFrame({
-        "claim_id": claims["claim_id"], "person_id": persons["person_id"].to_numpy()[claims["person"].to_numpy()],
-        "provider_id": prov["provider_id"].to_numpy()[claims["prov"].to_numpy()],
-        "doctor_id": claims["doctor"].astype("str").where(claims["doctor"].notna()), "setting": claims["setting"],
-        "admit_date": admit, "discharge_date": admit + pd.to_timedelta(claims["los"].astype(int), unit="D"),
-        "settle_time": pd.to_datetime(claims["settle"]).astype("datetime64[s]"),
-        "diagnosis": claims["diagnosis"].astype("str").where(claims["diagnosis"].notna()),
-        "drg": claims["drg"].astype("str").where(claims["drg"].notna()),
-        "total_amount": claims["total_amount"], "fund_paid": claims["fund_paid"],
-        "personal_account_paid": claims["personal_account_paid"], "self_paid": claims["self_paid"],
-        "out_of_area": (person_region == COUNTY) != (prov_region == COUNTY),
-    }), claims[["cid", "claim_id"]]
+    return pd.DataFrame(
+        {
+            "claim_id": claims["claim_id"],
+            "person_id": persons["person_id"].to_numpy()[claims["person"].to_numpy()],
+            "provider_id": prov["provider_id"].to_numpy()[claims["prov"].to_numpy()],
+            "doctor_id": claims["doctor"].astype("str").where(claims["doctor"].notna()),
+            "setting": claims["setting"],
+            "admit_date": admit,
+            "discharge_date": admit + pd.to_timedelta(claims["los"].astype(int), unit="D"),
+            "settle_time": pd.to_datetime(claims["settle"]).astype("datetime64[s]"),
+            "diagnosis": claims["diagnosis"].astype("str").where(claims["diagnosis"].notna()),
+            "drg": claims["drg"].astype("str").where(claims["drg"].notna()),
+            "total_amount": claims["total_amount"],
+            "fund_paid": claims["fund_paid"],
+            "personal_account_paid": claims["personal_account_paid"],
+            "self_paid": claims["self_paid"],
+            "out_of_area": (person_region == COUNTY) != (prov_region == COUNTY),
+        }
+    ), claims[["cid", "claim_id"]]

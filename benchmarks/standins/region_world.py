@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 DISTRICTS = ["440103", "440104", "440105", "440106", "440111", "440183"]
-COUNTY = "440183"                     # a county with its own pooling area: care in the city is out of area
+COUNTY = "440183"  # a county with its own pooling area: care in the city is out of area
 DISTRICT_WEIGHTS = np.array([0.22, 0.18, 0.20, 0.17, 0.13, 0.10])
 
 # provider kinds: (kind, type, level, count, beds range, staff range, share public)
@@ -106,85 +106,242 @@ CATALOG = [
 
 # outpatient diagnoses: ICD-10, name, who gets it (resp/chronic/F/M/any), recipe (item, prob, qty min, qty max)
 OUTPATIENT_DX = [
-    ("J06.9", "upper respiratory infection", "resp", [("D021", .5, 1, 2), ("D022", .4, 1, 1), ("D024", .4, 1, 2),
-                                                      ("D010", .3, 1, 2), ("S030", .4, 1, 1)]),
-    ("J20.9", "acute bronchitis", "resp", [("D011", .4, 1, 2), ("D012", .3, 1, 1), ("D022", .6, 1, 2),
-                                           ("D023", .4, 1, 2), ("S030", .5, 1, 1), ("S041", .25, 1, 1),
-                                           ("S036", .3, 1, 1)]),
-    ("J45.9", "asthma", "asthma", [("D029", .8, 1, 2), ("D023", .3, 1, 1)]),
-    ("I10", "essential hypertension", "htn", [("D001", .6, 1, 3), ("D002", .3, 1, 3), ("D003", .3, 1, 2),
-                                              ("D004", .25, 1, 2), ("S040", .15, 1, 1), ("S035", .1, 1, 1)]),
-    ("E11.9", "type 2 diabetes", "dm", [("D005", .8, 1, 3), ("D006", .2, 1, 2), ("S034", .5, 1, 1),
-                                        ("S037", .2, 1, 1), ("S033", .1, 1, 1)]),
-    ("K29.7", "gastritis", "any", [("D025", .8, 1, 2), ("S042", .15, 1, 1)]),
-    ("A09", "gastroenteritis", "any", [("D026", .7, 1, 2), ("S030", .3, 1, 1), ("D010", .2, 1, 1)]),
-    ("M54.5", "low back pain", "any", [("D020", .7, 1, 2), ("S050", .3, 1, 2), ("S051", .25, 1, 2),
-                                       ("S041", .1, 1, 1)]),
-    ("N39.0", "urinary tract infection", "any", [("S031", .8, 1, 1), ("D012", .4, 1, 1), ("D011", .3, 1, 1)]),
-    ("L30.9", "dermatitis", "any", [("D027", .8, 1, 2)]),
-    ("H10.9", "conjunctivitis", "any", [("D028", .8, 1, 1)]),
-    ("N76.0", "vaginitis", "F", [("S060", .7, 1, 1), ("D030", .8, 1, 1)]),
-    ("N40", "benign prostatic hyperplasia", "M", [("D031", .8, 1, 2), ("S061", .3, 1, 1), ("S042", .2, 1, 1)]),
-    ("Z00.0", "general check-up", "any", [("S030", .8, 1, 1), ("S032", .5, 1, 1), ("S033", .5, 1, 1),
-                                          ("S035", .5, 1, 1), ("S040", .5, 1, 1), ("S042", .3, 1, 1)]),
-    ("R51", "headache", "any", [("D020", .5, 1, 1), ("D021", .4, 1, 1), ("S043", .05, 1, 1)]),
+    (
+        "J06.9",
+        "upper respiratory infection",
+        "resp",
+        [("D021", 0.5, 1, 2), ("D022", 0.4, 1, 1), ("D024", 0.4, 1, 2), ("D010", 0.3, 1, 2), ("S030", 0.4, 1, 1)],
+    ),
+    (
+        "J20.9",
+        "acute bronchitis",
+        "resp",
+        [
+            ("D011", 0.4, 1, 2),
+            ("D012", 0.3, 1, 1),
+            ("D022", 0.6, 1, 2),
+            ("D023", 0.4, 1, 2),
+            ("S030", 0.5, 1, 1),
+            ("S041", 0.25, 1, 1),
+            ("S036", 0.3, 1, 1),
+        ],
+    ),
+    ("J45.9", "asthma", "asthma", [("D029", 0.8, 1, 2), ("D023", 0.3, 1, 1)]),
+    (
+        "I10",
+        "essential hypertension",
+        "htn",
+        [
+            ("D001", 0.6, 1, 3),
+            ("D002", 0.3, 1, 3),
+            ("D003", 0.3, 1, 2),
+            ("D004", 0.25, 1, 2),
+            ("S040", 0.15, 1, 1),
+            ("S035", 0.1, 1, 1),
+        ],
+    ),
+    (
+        "E11.9",
+        "type 2 diabetes",
+        "dm",
+        [("D005", 0.8, 1, 3), ("D006", 0.2, 1, 2), ("S034", 0.5, 1, 1), ("S037", 0.2, 1, 1), ("S033", 0.1, 1, 1)],
+    ),
+    ("K29.7", "gastritis", "any", [("D025", 0.8, 1, 2), ("S042", 0.15, 1, 1)]),
+    ("A09", "gastroenteritis", "any", [("D026", 0.7, 1, 2), ("S030", 0.3, 1, 1), ("D010", 0.2, 1, 1)]),
+    (
+        "M54.5",
+        "low back pain",
+        "any",
+        [("D020", 0.7, 1, 2), ("S050", 0.3, 1, 2), ("S051", 0.25, 1, 2), ("S041", 0.1, 1, 1)],
+    ),
+    ("N39.0", "urinary tract infection", "any", [("S031", 0.8, 1, 1), ("D012", 0.4, 1, 1), ("D011", 0.3, 1, 1)]),
+    ("L30.9", "dermatitis", "any", [("D027", 0.8, 1, 2)]),
+    ("H10.9", "conjunctivitis", "any", [("D028", 0.8, 1, 1)]),
+    ("N76.0", "vaginitis", "F", [("S060", 0.7, 1, 1), ("D030", 0.8, 1, 1)]),
+    ("N40", "benign prostatic hyperplasia", "M", [("D031", 0.8, 1, 2), ("S061", 0.3, 1, 1), ("S042", 0.2, 1, 1)]),
+    (
+        "Z00.0",
+        "general check-up",
+        "any",
+        [
+            ("S030", 0.8, 1, 1),
+            ("S032", 0.5, 1, 1),
+            ("S033", 0.5, 1, 1),
+            ("S035", 0.5, 1, 1),
+            ("S040", 0.5, 1, 1),
+            ("S042", 0.3, 1, 1),
+        ],
+    ),
+    ("R51", "headache", "any", [("D020", 0.5, 1, 1), ("D021", 0.4, 1, 1), ("S043", 0.05, 1, 1)]),
 ]
 CHRONIC_DX = {"htn": "I10", "dm": "E11.9", "asthma": "J45.9"}
-DRIP = [("S021", 1, 1, 1), ("D040", 1, 1, 2), ("M002", 1, 1, 1), ("D014", .5, 1, 2), ("D013", .3, 1, 1)]
+DRIP = [("S021", 1, 1, 1), ("D040", 1, 1, 2), ("M002", 1, 1, 1), ("D014", 0.5, 1, 2), ("D013", 0.3, 1, 1)]
 
 # pharmacy baskets
 PHARMACY_BASKETS = {
-    "htn": [("D001", .6, 1, 3), ("D002", .3, 1, 3), ("D003", .3, 1, 2), ("D004", .3, 1, 2), ("D007", .3, 1, 2)],
-    "dm": [("D005", .9, 1, 4), ("D006", .2, 1, 2), ("D007", .2, 1, 1)],
-    "asthma": [("D029", .9, 1, 2)],
-    "otc": [("D021", .3, 1, 2), ("D022", .3, 1, 1), ("D024", .3, 1, 2), ("D020", .25, 1, 1), ("D025", .2, 1, 1),
-            ("D026", .15, 1, 1), ("D027", .1, 1, 1), ("D047", .2, 1, 2)],
-    "tonic": [("D090", .4, 1, 1), ("D091", .5, 1, 2), ("D092", .3, 1, 1)],
+    "htn": [("D001", 0.6, 1, 3), ("D002", 0.3, 1, 3), ("D003", 0.3, 1, 2), ("D004", 0.3, 1, 2), ("D007", 0.3, 1, 2)],
+    "dm": [("D005", 0.9, 1, 4), ("D006", 0.2, 1, 2), ("D007", 0.2, 1, 1)],
+    "asthma": [("D029", 0.9, 1, 2)],
+    "otc": [
+        ("D021", 0.3, 1, 2),
+        ("D022", 0.3, 1, 1),
+        ("D024", 0.3, 1, 2),
+        ("D020", 0.25, 1, 1),
+        ("D025", 0.2, 1, 1),
+        ("D026", 0.15, 1, 1),
+        ("D027", 0.1, 1, 1),
+        ("D047", 0.2, 1, 2),
+    ],
+    "tonic": [("D090", 0.4, 1, 1), ("D091", 0.5, 1, 2), ("D092", 0.3, 1, 1)],
 }
 
 # inpatient groups: DRG stem, ICD-10, name, mean LOS, lowest hospital level, sex, age tag,
 # daily recipe (per day of stay), once recipe (anywhere in the stay)
 INPATIENT = [
-    ("ES1", "J18.9", "pneumonia", 8, 1, None, "old",
-     [("D014", .9, 1, 2), ("D040", .9, 1, 2), ("S021", .8, 1, 1), ("M002", .6, 1, 1)],
-     [("S030", 1, 1, 2), ("S036", .7, 1, 2), ("S041", .9, 1, 1), ("S043", .25, 1, 1), ("S032", .5, 1, 1)]),
-    ("FR2", "I50.9", "heart failure", 9, 1, None, "old",
-     [("D046", .7, 1, 2), ("D040", .5, 1, 1), ("S040", .3, 1, 1)],
-     [("S030", 1, 1, 2), ("S033", .8, 1, 1), ("S042", .4, 1, 1), ("S041", .6, 1, 1)]),
-    ("BR2", "I63.9", "cerebral infarction", 12, 2, None, "old",
-     [("D045", .7, 1, 1), ("D044", .4, 1, 2), ("D040", .8, 1, 2), ("S050", .4, 1, 1), ("M002", .6, 1, 1)],
-     [("S043", .9, 1, 1), ("S044", .5, 1, 1), ("S030", 1, 1, 2), ("S035", .7, 1, 1)]),
-    ("GC1", "K35.8", "acute appendicitis", 5, 2, None, "young",
-     [("D014", .9, 1, 2), ("D040", .9, 1, 2), ("S021", .8, 1, 1)],
-     [("P100", 1, 1, 1), ("S030", 1, 1, 2), ("S042", .8, 1, 1)]),
-    ("HC2", "K80.2", "gallstones", 6, 2, None, "mid",
-     [("D014", .8, 1, 2), ("D040", .8, 1, 2), ("S021", .7, 1, 1)],
-     [("P110", 1, 1, 1), ("S042", 1, 1, 1), ("S032", 1, 1, 1), ("S030", 1, 1, 1)]),
-    ("IC2", "M16.1", "hip osteoarthritis", 13, 2, None, "old",
-     [("D043", .8, 1, 1), ("S050", .6, 1, 1), ("D040", .5, 1, 1)],
-     [("P120", 1, 1, 1), ("M010", 1, 1, 1), ("S041", 1, 1, 2), ("S030", 1, 1, 2)]),
-    ("CB3", "H25.9", "senile cataract", 2, 2, None, "old",
-     [("D028", .8, 1, 1)], [("P130", 1, 1, 1), ("M011", 1, 1, 1)]),
-    ("OB2", "O82.0", "caesarean delivery", 5, 2, "F", "birth",
-     [("D014", .7, 1, 1), ("D040", .8, 1, 2)], [("P140", 1, 1, 1), ("S030", 1, 1, 2), ("S042", .9, 1, 1)]),
-    ("KD1", "E11.6", "diabetes with complications", 9, 1, None, "mid",
-     [("S034", .9, 2, 4), ("D006", .6, 1, 1), ("D040", .4, 1, 1)],
-     [("S037", .9, 1, 1), ("S033", .8, 1, 1), ("S032", .6, 1, 1)]),
-    ("EX2", "J44.1", "COPD exacerbation", 9, 1, None, "old",
-     [("D013", .7, 1, 1), ("D040", .8, 1, 2), ("S021", .7, 1, 1)],
-     [("S030", 1, 1, 2), ("S041", .9, 1, 1), ("S043", .3, 1, 1)]),
-    ("RE1", "Z50.1", "rehabilitation", 24, 1, None, "rehab",
-     [("S050", .95, 1, 2), ("S051", .5, 1, 1)], [("S030", .8, 1, 1), ("S040", .5, 1, 1)]),
+    (
+        "ES1",
+        "J18.9",
+        "pneumonia",
+        8,
+        1,
+        None,
+        "old",
+        [("D014", 0.9, 1, 2), ("D040", 0.9, 1, 2), ("S021", 0.8, 1, 1), ("M002", 0.6, 1, 1)],
+        [("S030", 1, 1, 2), ("S036", 0.7, 1, 2), ("S041", 0.9, 1, 1), ("S043", 0.25, 1, 1), ("S032", 0.5, 1, 1)],
+    ),
+    (
+        "FR2",
+        "I50.9",
+        "heart failure",
+        9,
+        1,
+        None,
+        "old",
+        [("D046", 0.7, 1, 2), ("D040", 0.5, 1, 1), ("S040", 0.3, 1, 1)],
+        [("S030", 1, 1, 2), ("S033", 0.8, 1, 1), ("S042", 0.4, 1, 1), ("S041", 0.6, 1, 1)],
+    ),
+    (
+        "BR2",
+        "I63.9",
+        "cerebral infarction",
+        12,
+        2,
+        None,
+        "old",
+        [("D045", 0.7, 1, 1), ("D044", 0.4, 1, 2), ("D040", 0.8, 1, 2), ("S050", 0.4, 1, 1), ("M002", 0.6, 1, 1)],
+        [("S043", 0.9, 1, 1), ("S044", 0.5, 1, 1), ("S030", 1, 1, 2), ("S035", 0.7, 1, 1)],
+    ),
+    (
+        "GC1",
+        "K35.8",
+        "acute appendicitis",
+        5,
+        2,
+        None,
+        "young",
+        [("D014", 0.9, 1, 2), ("D040", 0.9, 1, 2), ("S021", 0.8, 1, 1)],
+        [("P100", 1, 1, 1), ("S030", 1, 1, 2), ("S042", 0.8, 1, 1)],
+    ),
+    (
+        "HC2",
+        "K80.2",
+        "gallstones",
+        6,
+        2,
+        None,
+        "mid",
+        [("D014", 0.8, 1, 2), ("D040", 0.8, 1, 2), ("S021", 0.7, 1, 1)],
+        [("P110", 1, 1, 1), ("S042", 1, 1, 1), ("S032", 1, 1, 1), ("S030", 1, 1, 1)],
+    ),
+    (
+        "IC2",
+        "M16.1",
+        "hip osteoarthritis",
+        13,
+        2,
+        None,
+        "old",
+        [("D043", 0.8, 1, 1), ("S050", 0.6, 1, 1), ("D040", 0.5, 1, 1)],
+        [("P120", 1, 1, 1), ("M010", 1, 1, 1), ("S041", 1, 1, 2), ("S030", 1, 1, 2)],
+    ),
+    (
+        "CB3",
+        "H25.9",
+        "senile cataract",
+        2,
+        2,
+        None,
+        "old",
+        [("D028", 0.8, 1, 1)],
+        [("P130", 1, 1, 1), ("M011", 1, 1, 1)],
+    ),
+    (
+        "OB2",
+        "O82.0",
+        "caesarean delivery",
+        5,
+        2,
+        "F",
+        "birth",
+        [("D014", 0.7, 1, 1), ("D040", 0.8, 1, 2)],
+        [("P140", 1, 1, 1), ("S030", 1, 1, 2), ("S042", 0.9, 1, 1)],
+    ),
+    (
+        "KD1",
+        "E11.6",
+        "diabetes with complications",
+        9,
+        1,
+        None,
+        "mid",
+        [("S034", 0.9, 2, 4), ("D006", 0.6, 1, 1), ("D040", 0.4, 1, 1)],
+        [("S037", 0.9, 1, 1), ("S033", 0.8, 1, 1), ("S032", 0.6, 1, 1)],
+    ),
+    (
+        "EX2",
+        "J44.1",
+        "COPD exacerbation",
+        9,
+        1,
+        None,
+        "old",
+        [("D013", 0.7, 1, 1), ("D040", 0.8, 1, 2), ("S021", 0.7, 1, 1)],
+        [("S030", 1, 1, 2), ("S041", 0.9, 1, 1), ("S043", 0.3, 1, 1)],
+    ),
+    (
+        "RE1",
+        "Z50.1",
+        "rehabilitation",
+        24,
+        1,
+        None,
+        "rehab",
+        [("S050", 0.95, 1, 2), ("S051", 0.5, 1, 1)],
+        [("S030", 0.8, 1, 1), ("S040", 0.5, 1, 1)],
+    ),
 ]
 # relative chance of each inpatient group by age band (child, young, middle, old)
-AGE_TAG_WEIGHTS = {"old": (0.2, 0.3, 1.0, 3.0), "young": (1.0, 1.5, 0.8, 0.5), "mid": (0.1, 0.6, 1.2, 1.0),
-                   "birth": (0.0, 2.5, 0.05, 0.0), "rehab": (0.0, 0.0, 0.0, 0.0)}
+AGE_TAG_WEIGHTS = {
+    "old": (0.2, 0.3, 1.0, 3.0),
+    "young": (1.0, 1.5, 0.8, 0.5),
+    "mid": (0.1, 0.6, 1.2, 1.0),
+    "birth": (0.0, 2.5, 0.05, 0.0),
+    "rehab": (0.0, 0.0, 0.0, 0.0),
+}
 
 
 def build_catalog() -> pd.DataFrame:
     """The reimbursement catalogue as a contract table."""
-    cols = ["item_code", "item_name", "item_type", "coverage_class", "sex_restriction", "reference_price",
-            "max_daily_quantity", "bundle_code"]
+    cols = [
+        "item_code",
+        "item_name",
+        "item_type",
+        "coverage_class",
+        "sex_restriction",
+        "reference_price",
+        "max_daily_quantity",
+        "bundle_code",
+    ]
     cat = pd.DataFrame(CATALOG, columns=cols)
     cat["reference_price"] = cat["reference_price"].astype(float)
     cat["max_daily_quantity"] = pd.to_numeric(cat["max_daily_quantity"]).astype(float)
@@ -209,33 +366,48 @@ def build_providers(rng) -> pd.DataFrame:
     parts = []
     for kind, ptype, level, count, beds, staff, public in KINDS:
         city = DISTRICT_WEIGHTS[:-1] / DISTRICT_WEIGHTS[:-1].sum()
-        region = rng.choice(DISTRICTS[:-1], count, p=city) if kind == "tertiary" else \
-            rng.choice(DISTRICTS, count, p=DISTRICT_WEIGHTS)
+        region = (
+            rng.choice(DISTRICTS[:-1], count, p=city)
+            if kind == "tertiary"
+            else rng.choice(DISTRICTS, count, p=DISTRICT_WEIGHTS)
+        )
         n_staff = rng.integers(staff[0], staff[1] + 1, count)
-        parts.append(pd.DataFrame({
-            "provider_type": ptype, "level": pd.array([level] * count, dtype="Int64"),
-            "ownership": np.where(rng.random(count) < public, "public", "private"), "region": region,
-            "beds": rng.integers(beds[0], beds[1] + 1, count), "staff": n_staff,
-            "contract_start": pd.Timestamp("2005-01-01") + pd.to_timedelta(rng.integers(0, 6500, count), unit="D"),
-            "kind": kind, "popularity": n_staff * rng.lognormal(0, 0.45, count), "lookalike": "",
-            "habit": rng.lognormal(0, 0.3, count)}))      # honest prescribing habit: more or fewer items
+        parts.append(
+            pd.DataFrame(
+                {
+                    "provider_type": ptype,
+                    "level": pd.array([level] * count, dtype="Int64"),
+                    "ownership": np.where(rng.random(count) < public, "public", "private"),
+                    "region": region,
+                    "beds": rng.integers(beds[0], beds[1] + 1, count),
+                    "staff": n_staff,
+                    "contract_start": pd.Timestamp("2005-01-01")
+                    + pd.to_timedelta(rng.integers(0, 6500, count), unit="D"),
+                    "kind": kind,
+                    "popularity": n_staff * rng.lognormal(0, 0.45, count),
+                    "lookalike": "",
+                    "habit": rng.lognormal(0, 0.3, count),
+                }
+            )
+        )  # honest prescribing habit: more or fewer items
     prov = pd.concat(parts, ignore_index=True)
     prov.insert(0, "provider_id", [f"P{4401000 + i * 7}" for i in rng.permutation(len(prov))])
-    prov["doctors"] = np.where(prov["provider_type"] == "hospital", np.minimum(prov["staff"] // 3, 250),
-                               prov["staff"]).clip(1)
+    prov["doctors"] = np.where(
+        prov["provider_type"] == "hospital", np.minimum(prov["staff"] // 3, 250), prov["staff"]
+    ).clip(1)
     return prov
 
 
 def plant_lookalikes(rng, prov: pd.DataFrame) -> None:
     """Honest providers that look odd: busy clinics, rehabilitation hospitals, refill pharmacies."""
     clinics = rng.choice(prov.index[prov["kind"] == "clinic"], 6, replace=False)
-    prov.loc[clinics, "popularity"] *= 3.5                         # many patients per doctor
+    prov.loc[clinics, "popularity"] *= 3.5  # many patients per doctor
     prov.loc[clinics, "lookalike"] = "busy_clinic"
     rehab = rng.choice(prov.index[prov["kind"].isin(["primary", "secondary"])], 2, replace=False)
-    prov.loc[rehab, "lookalike"] = "rehab_hospital"                # long stays, but with therapy every day
+    prov.loc[rehab, "lookalike"] = "rehab_hospital"  # long stays, but with therapy every day
     pharmacies = rng.choice(prov.index[prov["kind"] == "pharmacy"], 4, replace=False)
     prov.loc[pharmacies, "popularity"] *= 2.5
-    prov.loc[pharmacies, "lookalike"] = "refill_pharmacy"          # chronic patients back every month
+    prov.loc[pharmacies, "lookalike"] = "refill_pharmacy"  # chronic patients back every month
 
 
 def build_insured(rng, n: int) -> pd.DataFrame:
@@ -248,10 +420,17 @@ def build_insured(rng, n: int) -> pd.DataFrame:
     chronic_p = np.clip((age - 30) / 90, 0, 0.5)
     chronic = np.where(rng.random(n) < chronic_p, rng.choice(["htn", "dm", "asthma"], n, p=[0.55, 0.35, 0.1]), "")
     working = (age >= 18) & (age < 62)
-    return pd.DataFrame({
-        "person_id": [f"R{31000000 + i * 3}" for i in rng.permutation(n)], "sex": sex, "birth_date": birth,
-        "scheme": np.where(working & (rng.random(n) < 0.7) | (age >= 62) & (rng.random(n) < 0.45),
-                           "employee", "resident"),
-        "region": rng.choice(DISTRICTS, n, p=DISTRICT_WEIGHTS),
-        "age_band": band, "chronic": chronic, "activity": rng.lognormal(0, 0.6, n) * (1 + 0.8 * (chronic != "")),
-    })
+    return pd.DataFrame(
+        {
+            "person_id": [f"R{31000000 + i * 3}" for i in rng.permutation(n)],
+            "sex": sex,
+            "birth_date": birth,
+            "scheme": np.where(
+                working & (rng.random(n) < 0.7) | (age >= 62) & (rng.random(n) < 0.45), "employee", "resident"
+            ),
+            "region": rng.choice(DISTRICTS, n, p=DISTRICT_WEIGHTS),
+            "age_band": band,
+            "chronic": chronic,
+            "activity": rng.lognormal(0, 0.6, n) * (1 + 0.8 * (chronic != "")),
+        }
+    )

@@ -43,13 +43,19 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--persons", type=int, default=15000)
     ap.add_argument("--months", type=int, default=13)
     ap.add_argument("--start", default="2024-01", help="first month, YYYY-MM")
-    ap.add_argument("--hidden-scheme", default="line_padding", choices=fraud.SCHEMES,
-                    help="the scheme no inspection ever finds")
+    ap.add_argument(
+        "--hidden-scheme", default="line_padding", choices=fraud.SCHEMES, help="the scheme no inspection ever finds"
+    )
     ap.add_argument("--inspection-months", type=int, default=6, help="months with inspections (before the latest)")
     ap.add_argument("--inspections", type=int, default=10, help="providers inspected per inspection month")
     ap.add_argument("--tip-off", type=float, default=0.15, help="monthly chance a cheating provider is tipped off")
-    ap.add_argument("--detection", type=float, nargs=2, default=(0.60, 0.75),
-                    help="range of the chance an inspection finds an ongoing fraud")
+    ap.add_argument(
+        "--detection",
+        type=float,
+        nargs=2,
+        default=(0.60, 0.75),
+        help="range of the chance an inspection finds an ongoing fraud",
+    )
     ap.add_argument("--format", choices=("csv", "parquet"), default="parquet")
     return ap.parse_args(argv)
 
@@ -75,28 +81,40 @@ def contract_tables(rng, region: fraud.Region, catalog: pd.DataFrame) -> tuple[d
     paid = settle.pay(region.claims, items, region.persons, region.prov, catalog)
     claims, ids = settle.contract_claims(paid, region.persons, region.prov)
     items["claim_id"] = items["cid"].map(ids.set_index("cid")["claim_id"])
-    items = items.sort_values(["claim_id", "line_no"])[["claim_id", "line_no", "item_code", "quantity",
-                                                        "unit_price", "amount", "service_date"]]
-    providers = region.prov[["provider_id", "provider_type", "level", "ownership", "region", "beds", "staff",
-                             "contract_start"]]
+    items = items.sort_values(["claim_id", "line_no"])[
+        ["claim_id", "line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]
+    ]
+    providers = region.prov[
+        ["provider_id", "provider_type", "level", "ownership", "region", "beds", "staff", "contract_start"]
+    ]
     insured = region.persons[["person_id", "sex", "birth_date", "scheme", "region"]]
-    tables = {"providers": providers, "insured": insured, "catalog": catalog, "claims": claims,
-              "claim_items": items.reset_index(drop=True)}
+    tables = {
+        "providers": providers,
+        "insured": insured,
+        "catalog": catalog,
+        "claims": claims,
+        "claim_items": items.reset_index(drop=True),
+    }
     return tables, paid
 
 
 def facts(tables: dict, labels: pd.DataFrame, truth: pd.DataFrame, args) -> dict:
     """Headline figures for the manifest and the console."""
     claims = tables["claims"]
-    return {"providers": len(tables["providers"]), "insured": len(tables["insured"]), "claims": len(claims),
-            "lines": len(tables["claim_items"]),
-            "settings": claims["setting"].value_counts().to_dict(),
-            "fraud_providers": int(truth["fraud"].sum()),
-            "schemes": truth.loc[truth["fraud"] == 1, "pattern"].value_counts().to_dict(),
-            "hidden_scheme": args.hidden_scheme, "label_rows": len(labels),
-            "labelled_providers": int(labels["entity_id"].nunique()),
-            "fraud_labels": int((labels["outcome"] == "fraud").sum()),
-            "fraud_providers_labelled_fraud": int(labels.loc[labels["outcome"] == "fraud", "entity_id"].nunique())}
+    return {
+        "providers": len(tables["providers"]),
+        "insured": len(tables["insured"]),
+        "claims": len(claims),
+        "lines": len(tables["claim_items"]),
+        "settings": claims["setting"].value_counts().to_dict(),
+        "fraud_providers": int(truth["fraud"].sum()),
+        "schemes": truth.loc[truth["fraud"] == 1, "pattern"].value_counts().to_dict(),
+        "hidden_scheme": args.hidden_scheme,
+        "label_rows": len(labels),
+        "labelled_providers": int(labels["entity_id"].nunique()),
+        "fraud_labels": int((labels["outcome"] == "fraud").sum()),
+        "fraud_providers_labelled_fraud": int(labels.loc[labels["outcome"] == "fraud", "entity_id"].nunique()),
+    }
 
 
 def main(argv=None) -> None:
@@ -109,10 +127,16 @@ def main(argv=None) -> None:
     write_tables(args.out, tables, args.format)
     summary = facts(tables, labels, truth, args)
     periods = [period_of(region.start), period_of(region.start + pd.DateOffset(months=args.months - 1))]
-    write_sidecars(args.out, labels, truth, {"standin": "regions", "seed": args.seed, "args": vars(args),
-                                            "periods": periods, **summary})
-    print(f"region stand-in (seed {args.seed}) -> {args.out} in {clock}: "
-          + ", ".join(f"{k} {v}" for k, v in summary.items()))
+    write_sidecars(
+        args.out,
+        labels,
+        truth,
+        {"standin": "regions", "seed": args.seed, "args": vars(args), "periods": periods, **summary},
+    )
+    print(
+        f"region stand-in (seed {args.seed}) -> {args.out} in {clock}: "
+        + ", ".join(f"{k} {v}" for k, v in summary.items())
+    )
 
 
 if __name__ == "__main__":

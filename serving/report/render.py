@@ -19,18 +19,39 @@ import pandas as pd
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATE = "report.html.j2"
-TOP_N = 20            # rows of each list on the page
-TOP_FEATURES = 15     # bars in the SHAP chart
-DRIFT_ROWS = 25       # rows of each drift table (the rest are counted)
-LIST_COLUMNS = [("rank", "int"), ("entity_id", "text"), ("provider_type", "text"), ("level", "text"),
-                ("region", "text"), ("credit_grade", "text"), ("risk_score", "score"),
-                ("model_score", "score"), ("anomaly_score", "score"), ("outlier_score", "score"),
-                ("rule_hits", "int"), ("amount_at_risk", "money"), ("reasons", "text")]
-LANGS = ("en", "zh")     # every other word on the page lives in the template
-CHART_TEXT = {"en": {"risk": "risk score (higher = riskier)", "count": "entities",
-                     "cutoff": "top {top} cut-off ({cut:.3f})", "shap": "mean |SHAP value|"},
-              "zh": {"risk": "风险分（越高越可疑）", "count": "对象数", "cutoff": "前 {top} 名分界（{cut:.3f}）",
-                     "shap": "平均 |SHAP 值|"}}
+TOP_N = 20  # rows of each list on the page
+TOP_FEATURES = 15  # bars in the SHAP chart
+DRIFT_ROWS = 25  # rows of each drift table (the rest are counted)
+LIST_COLUMNS = [
+    ("rank", "int"),
+    ("entity_id", "text"),
+    ("provider_type", "text"),
+    ("level", "text"),
+    ("region", "text"),
+    ("credit_grade", "text"),
+    ("risk_score", "score"),
+    ("model_score", "score"),
+    ("anomaly_score", "score"),
+    ("outlier_score", "score"),
+    ("rule_hits", "int"),
+    ("amount_at_risk", "money"),
+    ("reasons", "text"),
+]
+LANGS = ("en", "zh")  # every other word on the page lives in the template
+CHART_TEXT = {
+    "en": {
+        "risk": "risk score (higher = riskier)",
+        "count": "entities",
+        "cutoff": "top {top} cut-off ({cut:.3f})",
+        "shap": "mean |SHAP value|",
+    },
+    "zh": {
+        "risk": "风险分（越高越可疑）",
+        "count": "对象数",
+        "cutoff": "前 {top} 名分界（{cut:.3f}）",
+        "shap": "平均 |SHAP 值|",
+    },
+}
 Decision = tuple[bool, str]
 
 
@@ -76,6 +97,7 @@ class ReportContext:
 
 # ---------------------------------------------------------------- formatting
 
+
 def fmt(value, kind: str = "text") -> str:
     """One table cell as text: scores to 3 decimals, counts with separators, money to 2 decimals."""
     if isinstance(value, (list, tuple, np.ndarray)):
@@ -96,8 +118,12 @@ def list_table(frame: pd.DataFrame, top: int = TOP_N) -> dict:
     cols = [(c, kind) for c, kind in LIST_COLUMNS if c in frame.columns]
     rows = frame.sort_values("rank", kind="mergesort") if "rank" in frame.columns else frame
     body = [[fmt(row[c], kind) for c, kind in cols] for _, row in rows.head(top).iterrows()]
-    return {"columns": [c for c, _ in cols], "rows": body,
-            "numeric": [kind != "text" for _, kind in cols], "total": len(frame)}
+    return {
+        "columns": [c for c, _ in cols],
+        "rows": body,
+        "numeric": [kind != "text" for _, kind in cols],
+        "total": len(frame),
+    }
 
 
 def rule_table(hits: pd.DataFrame | None, lang: str) -> list[list[str]]:
@@ -106,8 +132,10 @@ def rule_table(hits: pd.DataFrame | None, lang: str) -> list[list[str]]:
         return []
     name = next((c for c in (f"name_{lang}", "name", "name_en", "name_zh") if c in hits.columns), None)
     ordered = hits.sort_values(["claims", "rule_id"], ascending=[False, True], kind="mergesort")
-    return [[fmt(r["rule_id"]), fmt(r[name]) if name else "—", fmt(r.get("claims"), "int"),
-             fmt(r.get("entities"), "int")] for _, r in ordered.iterrows()]
+    return [
+        [fmt(r["rule_id"]), fmt(r[name]) if name else "—", fmt(r.get("claims"), "int"), fmt(r.get("entities"), "int")]
+        for _, r in ordered.iterrows()
+    ]
 
 
 def drift_table(table: pd.DataFrame | None, names: Mapping[str, str]) -> dict:
@@ -115,13 +143,22 @@ def drift_table(table: pd.DataFrame | None, names: Mapping[str, str]) -> dict:
     if table is None or table.empty:
         return {"rows": [], "counts": {}, "hidden": 0}
     counts = table["band"].value_counts()
-    rows = [{"feature": fmt(r["feature"]), "name": fmt(names.get(r["feature"], "")),
-             "psi": fmt(r["psi"], "score"), "band": str(r["band"]),
-             "missing": f"{fmt(r.get('missing_ref'), 'score')} → {fmt(r.get('missing_now'), 'score')}",
-             "note": "" if fmt(r.get("note")) == "—" else fmt(r.get("note"))}
-            for _, r in table.head(DRIFT_ROWS).iterrows()]
-    return {"rows": rows, "counts": {b: int(counts.get(b, 0)) for b in ("act", "watch", "stable")},
-            "hidden": max(len(table) - DRIFT_ROWS, 0)}
+    rows = [
+        {
+            "feature": fmt(r["feature"]),
+            "name": fmt(names.get(r["feature"], "")),
+            "psi": fmt(r["psi"], "score"),
+            "band": str(r["band"]),
+            "missing": f"{fmt(r.get('missing_ref'), 'score')} → {fmt(r.get('missing_now'), 'score')}",
+            "note": "" if fmt(r.get("note")) == "—" else fmt(r.get("note")),
+        }
+        for _, r in table.head(DRIFT_ROWS).iterrows()
+    ]
+    return {
+        "rows": rows,
+        "counts": {b: int(counts.get(b, 0)) for b in ("act", "watch", "stable")},
+        "hidden": max(len(table) - DRIFT_ROWS, 0),
+    }
 
 
 def mean_abs_shap(values: pd.DataFrame | None, top: int = TOP_FEATURES) -> pd.Series:
@@ -136,26 +173,38 @@ def mean_abs_shap(values: pd.DataFrame | None, top: int = TOP_FEATURES) -> pd.Se
 
 # ---------------------------------------------------------------- charts
 
+
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
     """An installed font that can draw Chinese, if any (charts fall back to ASCII text without)."""
     from matplotlib import font_manager
-    known = ("Noto Sans CJK", "Noto Sans SC", "Source Han Sans", "WenQuanYi", "SimHei", "Microsoft YaHei",
-             "PingFang", "Heiti", "AR PL", "Droid Sans Fallback")
+
+    known = (
+        "Noto Sans CJK",
+        "Noto Sans SC",
+        "Source Han Sans",
+        "WenQuanYi",
+        "SimHei",
+        "Microsoft YaHei",
+        "PingFang",
+        "Heiti",
+        "AR PL",
+        "Droid Sans Fallback",
+    )
     names = sorted({f.name for f in font_manager.fontManager.ttflist})
     return next((n for n in names if any(n.startswith(k) for k in known)), None)
 
 
 def drawable(text: str) -> bool:
     """Whether the chart fonts can draw `text` (Chinese needs a CJK font; DejaVu covers the rest)."""
-    has_cjk = any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef"
-                  for ch in text)
+    has_cjk = any("\u2e80" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" or "\uff00" <= ch <= "\uffef" for ch in text)
     return not has_cjk or cjk_font() is not None
 
 
 def _figure(width: float, height: float):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -165,6 +214,7 @@ def png_base64(draw, width: float, height: float) -> str:
     """Draw with `draw(fig)` under matplotlib's default style; the PNG as base64, no metadata."""
     import matplotlib
     import matplotlib.style
+
     font = ["DejaVu Sans"] + ([cjk_font()] if cjk_font() else [])
     with matplotlib.style.context("default"), matplotlib.rc_context({"font.family": font, "font.size": 9}):
         fig = _figure(width, height)
@@ -178,6 +228,7 @@ def score_histogram(scores: pd.Series, top: int, lang: str) -> str:
     """Histogram of risk scores (0..1) with the inspection cut-off of the top `top` marked."""
     text = CHART_TEXT["zh" if lang == "zh" and cjk_font() else "en"]
     from matplotlib.ticker import MaxNLocator
+
     values = pd.to_numeric(scores, errors="coerce").dropna().to_numpy(dtype=float)
 
     def draw(fig):
@@ -190,6 +241,7 @@ def score_histogram(scores: pd.Series, top: int, lang: str) -> str:
         ax.set(xlim=(0, 1), xlabel=text["risk"], ylabel=text["count"])
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
+
     return png_base64(draw, 6.4, 2.8)
 
 
@@ -204,6 +256,7 @@ def shap_chart(means: pd.Series, names: Mapping[str, str], lang: str) -> str:
         ax.set_yticks(np.arange(len(means))[::-1], labels)
         ax.set(xlabel=text["shap"])
         ax.spines[["top", "right"]].set_visible(False)
+
     return png_base64(draw, 7.6, 0.9 + 0.28 * max(len(means), 1))
 
 
@@ -212,6 +265,7 @@ def _short(text: str, width: int = 48) -> str:
 
 
 # ---------------------------------------------------------------- page
+
 
 def _entities(context: ReportContext) -> list[str]:
     order = list(context.lists) + [e for e in list(context.shap) + list(context.drift) if e not in context.lists]
@@ -248,11 +302,19 @@ def render_report(context: ReportContext) -> str:
     if context.lang not in LANGS:
         raise ValueError(f"lang must be one of {LANGS}, not {context.lang!r}")
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
-    env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined,
-                      keep_trailing_newline=True)
+
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True, undefined=StrictUndefined, keep_trailing_newline=True
+    )
     return env.get_template(TEMPLATE).render(
-        lang=context.lang, period=context.period, generated_at=context.generated_at,
-        versions=list(context.model_versions.items()), fingerprint=context.data_fingerprint,
-        code_version=context.code_version, banner=_banner(context),
+        lang=context.lang,
+        period=context.period,
+        generated_at=context.generated_at,
+        versions=list(context.model_versions.items()),
+        fingerprint=context.data_fingerprint,
+        code_version=context.code_version,
+        banner=_banner(context),
         sections=[_entity_section(context, e) for e in _entities(context)],
-        rules=rule_table(context.rule_hits, context.lang), top=TOP_N)
+        rules=rule_table(context.rule_hits, context.lang),
+        top=TOP_N,
+    )

@@ -25,9 +25,17 @@ from features.schema import base_name, peer_pct, peer_ratio
 from serving.scoring.sentences import group_words, vocabulary
 
 TOP_CLAIMS = 20
-EXAMPLES = 10   # example claims per rule in a case file
-CLAIM_COLUMNS = ["claim_id", "person_id", "provider_id", "setting", "settle_time", "diagnosis", "total_amount",
-                 "fund_paid"]
+EXAMPLES = 10  # example claims per rule in a case file
+CLAIM_COLUMNS = [
+    "claim_id",
+    "person_id",
+    "provider_id",
+    "setting",
+    "settle_time",
+    "diagnosis",
+    "total_amount",
+    "fund_paid",
+]
 LINE_COLUMNS = ["line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]
 PERSON_PEERS = "all persons active in the period"
 PERSON_PEERS_NAME = {"en": PERSON_PEERS, "zh": "当期所有就医参保人"}
@@ -52,9 +60,17 @@ def peer_values(fs: FeatureSet, entity_id: str, measures: list[str], table: pd.D
     `table`: fs.provider indexed by entity id, if the caller has it (saves re-indexing per call)."""
     row = (fs.provider.set_index("entity_id") if table is None else table).loc[entity_id]
     medians = fs.peer_medians.loc[entity_id]
-    return [{"measure": m, "value": _clean(row[m]), "peer_median": _clean(medians[m]),
-             "ratio": _clean(row[peer_ratio(m)]), "percentile": _clean(row[peer_pct(m)])}
-            for m in measures if m in medians.index]
+    return [
+        {
+            "measure": m,
+            "value": _clean(row[m]),
+            "peer_median": _clean(medians[m]),
+            "ratio": _clean(row[peer_ratio(m)]),
+            "percentile": _clean(row[peer_pct(m)]),
+        }
+        for m in measures
+        if m in medians.index
+    ]
 
 
 def population_values(table: pd.DataFrame, ids, measures: list[str]) -> dict[str, list[dict]]:
@@ -78,15 +94,25 @@ def population_values(table: pd.DataFrame, ids, measures: list[str]) -> dict[str
     ratio = np.full(mine.shape, np.nan)
     np.divide(mine, median, out=ratio, where=(median != 0) & ~np.isnan(median))
     med = [_clean(v) for v in median]
-    return {entity_id: [{"measure": m, "value": _clean(mine[i, j]), "peer_median": med[j],
-                         "ratio": _clean(ratio[i, j]), "percentile": _clean(pct[i, j])}
-                        for j, m in enumerate(measures)]
-            for i, entity_id in enumerate(ids)}
+    return {
+        entity_id: [
+            {
+                "measure": m,
+                "value": _clean(mine[i, j]),
+                "peer_median": med[j],
+                "ratio": _clean(ratio[i, j]),
+                "percentile": _clean(pct[i, j]),
+            }
+            for j, m in enumerate(measures)
+        ]
+        for i, entity_id in enumerate(ids)
+    }
 
 
 def person_measures(fs: FeatureSet) -> list[str]:
     """The base measures of persons: every feature column of fs.person that the dictionary names."""
     from features.dictionary import measures
+
     return [m.name for m in measures("person") if m.name in fs.person.columns]
 
 
@@ -136,13 +162,17 @@ def timelines(claims: pd.DataFrame, key: str, ids, period: str, lookback: int) -
     window = claims.loc[(settle >= start) & (settle < end), [key, "settle_time", "fund_paid"]]
     window = window[window[key].isin(ids)]
     month = window["settle_time"].dt.to_period("M").astype("int64").to_numpy() - first.ordinal
-    grid = (window.groupby([window[key].to_numpy(), month])["fund_paid"].agg(["size", "sum"])
-            .reindex(pd.MultiIndex.from_product([ids, range(len(months))]), fill_value=0))
+    grid = (
+        window.groupby([window[key].to_numpy(), month])["fund_paid"]
+        .agg(["size", "sum"])
+        .reindex(pd.MultiIndex.from_product([ids, range(len(months))]), fill_value=0)
+    )
     n = grid["size"].to_numpy(dtype=np.int64).reshape(len(ids), len(months)).tolist()
     paid = grid["sum"].to_numpy(dtype=float).reshape(len(ids), len(months)).tolist()
-    return {entity_id: [{"period": m, "claims": c, "fund_paid": _clean(f)}
-                        for m, c, f in zip(months, n[i], paid[i])]
-            for i, entity_id in enumerate(ids)}
+    return {
+        entity_id: [{"period": m, "claims": c, "fund_paid": _clean(f)} for m, c, f in zip(months, n[i], paid[i])]
+        for i, entity_id in enumerate(ids)
+    }
 
 
 def shap_summary(values: pd.DataFrame, contributions: pd.DataFrame, ids) -> dict[str, dict]:
@@ -155,9 +185,15 @@ def shap_summary(values: pd.DataFrame, contributions: pd.DataFrame, ids) -> dict
     total = values.loc[ids].to_numpy(dtype=float).sum(axis=1)
     shown = contributions.groupby("entity_id")["shap"].sum().reindex(ids, fill_value=0.0).to_numpy(dtype=float)
     explained = bool(values.attrs.get("explained", True))
-    return {entity_id: {"shap_base": _clean(base), "shap_other": _clean(total[i] - shown[i]),
-                        "shap_output": _clean(base + total[i]), "shap_explained": explained}
-            for i, entity_id in enumerate(ids)}
+    return {
+        entity_id: {
+            "shap_base": _clean(base),
+            "shap_other": _clean(total[i] - shown[i]),
+            "shap_output": _clean(base + total[i]),
+            "shap_explained": explained,
+        }
+        for i, entity_id in enumerate(ids)
+    }
 
 
 class RuleExamples:
@@ -194,8 +230,13 @@ class RuleExamples:
         return out
 
 
-def evidence(hits: pd.DataFrame, rule_names: dict[str, str], key: str, entity_id: str,
-             examples: Callable[[str], list[dict]] | None = None) -> list[dict]:
+def evidence(
+    hits: pd.DataFrame,
+    rule_names: dict[str, str],
+    key: str,
+    entity_id: str,
+    examples: Callable[[str], list[dict]] | None = None,
+) -> list[dict]:
     """Rule hits of the entity: per rule, the claims (and lines) that broke it, how many claims,
     and `examples(rule_id)` (example claims with their lines; none if not given)."""
     mine = hits[hits[key] == entity_id]
@@ -203,10 +244,16 @@ def evidence(hits: pd.DataFrame, rule_names: dict[str, str], key: str, entity_id
     for rule_id, group in mine.groupby("rule_id", sort=True):
         lines = group.dropna(subset=["line_no"])
         claims = sorted(group["claim_id"].unique().tolist())
-        out.append({"rule_id": rule_id, "rule": rule_names.get(rule_id, rule_id),
-                    "claims": claims,
-                    "lines": [{"claim_id": c, "line_no": int(n)} for c, n in zip(lines["claim_id"], lines["line_no"])],
-                    "n_claims": len(claims), "examples": examples(rule_id) if examples else []})
+        out.append(
+            {
+                "rule_id": rule_id,
+                "rule": rule_names.get(rule_id, rule_id),
+                "claims": claims,
+                "lines": [{"claim_id": c, "line_no": int(n)} for c, n in zip(lines["claim_id"], lines["line_no"])],
+                "n_claims": len(claims),
+                "examples": examples(rule_id) if examples else [],
+            }
+        )
     return out
 
 
@@ -221,11 +268,25 @@ def driving_claims(claims: pd.DataFrame, lines_by_claim: dict[str, pd.DataFrame]
 
     `claims`: the entity's claims of the period with a boolean `flagged` column (broke a rule)."""
     top = claims.sort_values(["flagged", "fund_paid", "claim_id"], ascending=[False, False, True]).head(TOP_CLAIMS)
-    cols = ["claim_id", "person_id", "provider_id", "setting", "admit_date", "discharge_date", "settle_time",
-            "diagnosis", "total_amount", "fund_paid", "flagged"]
+    cols = [
+        "claim_id",
+        "person_id",
+        "provider_id",
+        "setting",
+        "admit_date",
+        "discharge_date",
+        "settle_time",
+        "diagnosis",
+        "total_amount",
+        "fund_paid",
+        "flagged",
+    ]
     out = records(top[cols])
     for claim in out:
         lines = lines_by_claim.get(claim["claim_id"])
-        claim["lines"] = [] if lines is None else records(
-            lines[["line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]])
+        claim["lines"] = (
+            []
+            if lines is None
+            else records(lines[["line_no", "item_code", "quantity", "unit_price", "amount", "service_date"]])
+        )
     return out

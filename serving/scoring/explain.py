@@ -13,8 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.schema import ENTITY_ID, PEER_GROUP, base_name
 from features.audit_rules import SEVERITY_WEIGHT
+from features.schema import ENTITY_ID, PEER_GROUP, base_name
 from models.risk import PARTS, RiskModel
 from serving.scoring.sentences import sentence, unusual
 
@@ -23,19 +23,31 @@ def drivers(scores: pd.DataFrame, model: RiskModel, explained: bool = True) -> p
     """What drives each row's `risk_score` under `model.blend`: 'model' (the classifiers and
     spending), 'anomaly' (isolation forest and peer outliers) or 'rules' (rule evidence); never
     'model' when the classifier is untrained."""
-    groups = {"model": ["model_score", "core_score", "spend_score"], "anomaly": ["anomaly_score", "outlier_score"],
-              "rules": ["rule_score"]}
+    groups = {
+        "model": ["model_score", "core_score", "spend_score"],
+        "anomaly": ["anomaly_score", "outlier_score"],
+        "rules": ["rule_score"],
+    }
     blend = model.blend
     if blend.form == "evidence":
-        weight = {"model_score": 0.0, "core_score": 0.0, "spend_score": 0.0, "anomaly_score": 0.4,
-                  "outlier_score": 0.4, "rule_score": 0.6}
+        weight = {
+            "model_score": 0.0,
+            "core_score": 0.0,
+            "spend_score": 0.0,
+            "anomaly_score": 0.4,
+            "outlier_score": 0.4,
+            "rule_score": 0.6,
+        }
     else:
         weight = dict(zip(PARTS, blend.weights))
     pushed = {}
     for name, parts in groups.items():
         values = np.column_stack([scores[p].to_numpy(dtype=float) * weight[p] for p in parts])
-        combine = values.max(axis=1) if blend.form != "linear" or name == "anomaly" and blend.form == "evidence" \
+        combine = (
+            values.max(axis=1)
+            if blend.form != "linear" or name == "anomaly" and blend.form == "evidence"
             else values.sum(axis=1)
+        )
         pushed[name] = combine
     if not explained:
         pushed["model"] = np.full(len(scores), -1.0)
@@ -47,8 +59,7 @@ def _row_keys(X: pd.DataFrame) -> pd.Index:
     return pd.Index(X[ENTITY_ID]) if ENTITY_ID in X.columns else X.index
 
 
-def _medians(entity: str, X: pd.DataFrame, model: RiskModel, columns: list[str],
-             peer_medians) -> dict[str, np.ndarray]:
+def _medians(entity: str, X: pd.DataFrame, model: RiskModel, columns: list[str], peer_medians) -> dict[str, np.ndarray]:
     """Typical value of each measure behind `columns`, per row (NaN where unknown): the given peer
     medians (a frame indexed by entity id like FeatureSet.peer_medians, or one value per measure),
     else, for persons, the training median the outlier score measures against."""
@@ -121,8 +132,9 @@ def _departs(column: str, raw: float, median: float | None, X_row_counts: dict, 
     return True
 
 
-def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind, floor=0.0, top=3,
-           severities=None) -> list[list[dict]]:
+def _items(
+    entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, kind, floor=0.0, top=3, severities=None
+) -> list[list[dict]]:
     """Sentences and figures for each row's candidate columns (`positions`, ranked by `ranked`):
     the first `top` whose ranking value is above `floor` and that show a real departure."""
     severities = severities or {}
@@ -130,8 +142,11 @@ def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, 
     nan = np.full(len(X), np.nan)
     med = np.column_stack([medians.get(b, nan) for b in bases])
     raw = np.column_stack([X[b].to_numpy(dtype=float) if b in X.columns else nan for b in bases])
-    counts = {f: X[f"{f}_claims"].to_numpy(dtype=float) for f in {family(c) for c in cols}
-              if f.startswith("rule_") and f"{f}_claims" in X.columns}
+    counts = {
+        f: X[f"{f}_claims"].to_numpy(dtype=float)
+        for f in {family(c) for c in cols}
+        if f.startswith("rule_") and f"{f}_claims" in X.columns
+    }
     if "rule_hits_total" in X.columns:
         counts["rule_hits"] = X["rule_hits_total"].to_numpy(dtype=float)
 
@@ -146,13 +161,23 @@ def _items(entity, X, cols, positions, ranked, shap_arr, medians, groups, lang, 
         row, row_counts = [], {f: v[r] for f, v in counts.items()}
         for k, j in enumerate(pos):
             m = None if meds[r][k] != meds[r][k] else meds[r][k]
-            if len(row) == top or not ranked[r][k] > floor or not _departs(cols[j], raws[r][k], m, row_counts,
-                                                                            severities):
+            if (
+                len(row) == top
+                or not ranked[r][k] > floor
+                or not _departs(cols[j], raws[r][k], m, row_counts, severities)
+            ):
                 continue
-            text = sentence(entity, cols[j], values[r][k], median=m, group=groups[r], base_value=raws[r][k],
-                            lang=lang)
-            row.append({"feature": cols[j], "value": values[r][k], "peer_median": m, "shap": shaps[r][k],
-                        "sentence": prefix + text, "kind": kind})
+            text = sentence(entity, cols[j], values[r][k], median=m, group=groups[r], base_value=raws[r][k], lang=lang)
+            row.append(
+                {
+                    "feature": cols[j],
+                    "value": values[r][k],
+                    "peer_median": m,
+                    "shap": shaps[r][k],
+                    "sentence": prefix + text,
+                    "kind": kind,
+                }
+            )
         out.append(row)
     return out
 
@@ -168,11 +193,21 @@ def _merge(first: list[dict], rest: list[dict], top: int) -> list[dict]:
     return (first + [d for d in rest if family(d["feature"]) not in named])[:top]
 
 
-def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskModel, *,
-            peer_medians: pd.DataFrame | pd.Series | None = None, peer_groups: pd.Series | None = None,
-            lang: str = "en", top: int = 3, scores: pd.DataFrame | None = None,
-            min_shap: float = 0.0, severities: dict[str, int] | None = None,
-            unusual: pd.Series | None = None) -> pd.DataFrame:
+def reasons(
+    entity: str,
+    X: pd.DataFrame,
+    shap_df: pd.DataFrame,
+    model: RiskModel,
+    *,
+    peer_medians: pd.DataFrame | pd.Series | None = None,
+    peer_groups: pd.Series | None = None,
+    lang: str = "en",
+    top: int = 3,
+    scores: pd.DataFrame | None = None,
+    min_shap: float = 0.0,
+    severities: dict[str, int] | None = None,
+    unusual: pd.Series | None = None,
+) -> pd.DataFrame:
     """Per row of `shap_df` (rows of `X`): the `top` reasons pushing the risk up, in words.
 
     Model-driven rows name the measures with the largest SHAP credit (a measure's value, ratio and
@@ -211,20 +246,44 @@ def reasons(entity: str, X: pd.DataFrame, shap_df: pd.DataFrame, model: RiskMode
     pos, strength = _top(S, 4 * top, features, how="sum")
     items = _items(entity, X, features, pos, strength, S, medians, kind="model", floor=min_shap, **common)
     by_rule = _rule_strength(X, rule_cols, severities) if rule_cols else np.zeros((len(X), 0))
-    rule_items = (_items(entity, X, rule_cols, *_top(by_rule, 4 * top, rule_cols), np.zeros_like(by_rule),
-                         medians, kind="rule", **common) if rule_cols else [[] for _ in range(len(X))])
+    rule_items = (
+        _items(
+            entity,
+            X,
+            rule_cols,
+            *_top(by_rule, 4 * top, rule_cols),
+            np.zeros_like(by_rule),
+            medians,
+            kind="rule",
+            **common,
+        )
+        if rule_cols
+        else [[] for _ in range(len(X))]
+    )
     odd_rows = np.flatnonzero(driver == "anomaly")
     if len(odd_rows):
         sub = X.iloc[odd_rows]
         excess = model.excess(sub)
         epos, estrength = _top(excess, 4 * top, outl)
         sub_shap = shap_df.iloc[odd_rows].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
-        odd = _items(entity, sub, outl, epos, estrength, sub_shap, {k: v[odd_rows] for k, v in medians.items()},
-                     kind="unusual", **{**common, "groups": [groups[i] for i in odd_rows]})
+        odd = _items(
+            entity,
+            sub,
+            outl,
+            epos,
+            estrength,
+            sub_shap,
+            {k: v[odd_rows] for k, v in medians.items()},
+            kind="unusual",
+            **{**common, "groups": [groups[i] for i in odd_rows]},
+        )
         for i, row in zip(odd_rows, odd):
             items[i] = _merge(row, items[i], top)
-    severe = X["rule_severity_max"].to_numpy(dtype=float) >= 3 if "rule_severity_max" in X.columns else \
-        np.zeros(len(X), dtype=bool)
+    severe = (
+        X["rule_severity_max"].to_numpy(dtype=float) >= 3
+        if "rule_severity_max" in X.columns
+        else np.zeros(len(X), dtype=bool)
+    )
     for i in range(len(X)):
         if driver[i] == "rules" or not items[i]:
             items[i] = _merge(rule_items[i], items[i], top)
@@ -261,9 +320,11 @@ def contributions_table(shap_df: pd.DataFrame, X: pd.DataFrame, top: int | None 
         order = order[:, :top]
     k = order.shape[1]
     at = np.take_along_axis(rep, order, axis=1)
-    return pd.DataFrame({
-        "entity_id": np.repeat(np.asarray(_row_keys(X)), k),
-        "feature": np.asarray(columns)[at].ravel(),
-        "value": np.take_along_axis(V, at, axis=1).ravel(),
-        "shap": np.take_along_axis(G, order, axis=1).ravel(),
-    })
+    return pd.DataFrame(
+        {
+            "entity_id": np.repeat(np.asarray(_row_keys(X)), k),
+            "feature": np.asarray(columns)[at].ravel(),
+            "value": np.take_along_axis(V, at, axis=1).ravel(),
+            "shap": np.take_along_axis(G, order, axis=1).ravel(),
+        }
+    )

@@ -69,33 +69,39 @@ class _LinesByClaim:
 @dataclass
 class _Listed:
     """What the case files of one entity type share, computed once for all listed entities."""
-    contributions: dict[str, list[dict]]     # entity id -> its top SHAP contributions (feature, value, shap)
-    claims: dict[str, pd.DataFrame]          # entity id -> its claims of the period (with `flagged`)
-    lines: _LinesByClaim                     # lines of the driving and example claims
-    hits: dict[str, pd.DataFrame]            # entity id -> its rule hits
+
+    contributions: dict[str, list[dict]]  # entity id -> its top SHAP contributions (feature, value, shap)
+    claims: dict[str, pd.DataFrame]  # entity id -> its claims of the period (with `flagged`)
+    lines: _LinesByClaim  # lines of the driving and example claims
+    hits: dict[str, pd.DataFrame]  # entity id -> its rule hits
     examples: RuleExamples
     timelines: dict[str, list[dict]]
     shap: dict[str, dict]
-    peers: dict[str, list[dict]] | None      # persons: peer values among all active persons
-    provider_table: pd.DataFrame | None      # providers: fs.provider indexed by entity id
+    peers: dict[str, list[dict]] | None  # persons: peer values among all active persons
+    provider_table: pd.DataFrame | None  # providers: fs.provider indexed by entity id
 
 
-def _case(entity: str, row: pd.Series, why: pd.Series, fs: FeatureSet, shared: _Listed, rule_names: dict,
-          lang: str) -> dict:
+def _case(
+    entity: str, row: pd.Series, why: pd.Series, fs: FeatureSet, shared: _Listed, rule_names: dict, lang: str
+) -> dict:
     entity_id = row["entity_id"]
     key = f"{entity}_id"
     case = records(pd.DataFrame([row]))[0]
     hits = shared.hits.get(entity_id, fs.hits.iloc[:0])
     claims = shared.claims.get(entity_id)
-    case.update({
-        "driver": why.get("driver"), "top_features": why.get("top_features"),
-        "contributions": shared.contributions.get(entity_id, []),
-        "rule_hits": evidence(hits, rule_names, key, entity_id,
-                              lambda rule_id: shared.examples.get(entity_id, rule_id, shared.lines)),
-        "claims": [] if claims is None else driving_claims(claims, shared.lines),
-        "timeline": shared.timelines[entity_id],
-        **shared.shap[entity_id],
-    })
+    case.update(
+        {
+            "driver": why.get("driver"),
+            "top_features": why.get("top_features"),
+            "contributions": shared.contributions.get(entity_id, []),
+            "rule_hits": evidence(
+                hits, rule_names, key, entity_id, lambda rule_id: shared.examples.get(entity_id, rule_id, shared.lines)
+            ),
+            "claims": [] if claims is None else driving_claims(claims, shared.lines),
+            "timeline": shared.timelines[entity_id],
+            **shared.shap[entity_id],
+        }
+    )
     if entity == "provider":
         base = [c for c in fs.peer_medians.columns]
         case["peer_values"] = peer_values(fs, entity_id, base, shared.provider_table)
@@ -107,9 +113,17 @@ def _case(entity: str, row: pd.Series, why: pd.Series, fs: FeatureSet, shared: _
     return case
 
 
-def _listed(entity: str, ids: pd.Series, values: pd.DataFrame, rows: pd.DataFrame, fs: FeatureSet,
-            tables: dict, period: tuple[pd.DataFrame, pd.DataFrame], flagged: pd.DataFrame,
-            lookback_months: int) -> _Listed:
+def _listed(
+    entity: str,
+    ids: pd.Series,
+    values: pd.DataFrame,
+    rows: pd.DataFrame,
+    fs: FeatureSet,
+    tables: dict,
+    period: tuple[pd.DataFrame, pd.DataFrame],
+    flagged: pd.DataFrame,
+    lookback_months: int,
+) -> _Listed:
     """Everything the case files of the listed `ids` need, each piece by one vectorised pass."""
     key = f"{entity}_id"
     period_claims, period_items = period
@@ -124,20 +138,33 @@ def _listed(entity: str, ids: pd.Series, values: pd.DataFrame, rows: pd.DataFram
     if entity == "person":
         peers = population_values(fs.person.set_index("entity_id"), ids, person_measures(fs))
     return _Listed(
-        contributions={k: [contrib_records[i] for i in at]
-                       for k, at in contrib.groupby("entity_id", sort=False).indices.items()},
+        contributions={
+            k: [contrib_records[i] for i in at] for k, at in contrib.groupby("entity_id", sort=False).indices.items()
+        },
         claims=dict(tuple(mine.groupby(key))),
         lines=_LinesByClaim(period_items, wanted),
         hits={k: hits.iloc[at] for k, at in hits.groupby(key, sort=False).indices.items()},
         examples=examples,
         timelines=timelines(tables["claims"], key, ids, fs.period, lookback_months),
-        shap=shap_summary(values, contrib, ids), peers=peers,
-        provider_table=fs.provider.set_index("entity_id") if entity == "provider" else None)
+        shap=shap_summary(values, contrib, ids),
+        peers=peers,
+        provider_table=fs.provider.set_index("entity_id") if entity == "provider" else None,
+    )
 
 
-def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dict[str, tuple], options: dict,
-                 lang: str, delay: int, stamps: dict[str, str], case_count: dict[str, int], *,
-                 lookback_months: int = 12) -> ScoredPeriod:
+def score_period(
+    tables: dict,
+    labels: pd.DataFrame,
+    fs: FeatureSet,
+    models: dict[str, tuple],
+    options: dict,
+    lang: str,
+    delay: int,
+    stamps: dict[str, str],
+    case_count: dict[str, int],
+    *,
+    lookback_months: int = 12,
+) -> ScoredPeriod:
     """Rank providers and persons of `fs.period` with their champion models and explain the ranks.
 
     `models`: entity -> (RiskModel, version); `options`: entity -> ListOptions; `case_count`:
@@ -146,8 +173,10 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
     before the period, and the period).
     """
     claims = tables["claims"]
-    period_claims = claims[(claims["settle_time"] >= pd.Timestamp(fs.period))
-                           & (claims["settle_time"] < pd.Timestamp(fs.period) + pd.DateOffset(months=1))]
+    period_claims = claims[
+        (claims["settle_time"] >= pd.Timestamp(fs.period))
+        & (claims["settle_time"] < pd.Timestamp(fs.period) + pd.DateOffset(months=1))
+    ]
     period_items = tables["claim_items"][tables["claim_items"]["claim_id"].isin(period_claims["claim_id"])]
     flagged = hit_claims(fs.hits, period_claims)
     rules = load_rules()
@@ -160,19 +189,51 @@ def score_period(tables: dict, labels: pd.DataFrame, fs: FeatureSet, models: dic
         scores = model.score(rows)  # once: for the reasons and for the ranking
         opts = options.get(entity, ListOptions())
         picks = exploration_picks(scores, opts.capacity, opts.exploration_share)
-        why = reasons(entity, rows, values, model, peer_medians=fs.peer_medians if entity == "provider" else None,
-                      peer_groups=rows.get("peer_group"), lang=lang, scores=scores,
-                      severities={f"rule_{r.id}": r.severity for r in rules}, unusual=picks)
-        lst = build_list(entity, fs, model, version, labels, why["reasons"], attributes(tables, entity), flagged,
-                         opts, delay, stamps, scores, picks)
+        why = reasons(
+            entity,
+            rows,
+            values,
+            model,
+            peer_medians=fs.peer_medians if entity == "provider" else None,
+            peer_groups=rows.get("peer_group"),
+            lang=lang,
+            scores=scores,
+            severities={f"rule_{r.id}": r.severity for r in rules},
+            unusual=picks,
+        )
+        lst = build_list(
+            entity,
+            fs,
+            model,
+            version,
+            labels,
+            why["reasons"],
+            attributes(tables, entity),
+            flagged,
+            opts,
+            delay,
+            stamps,
+            scores,
+            picks,
+        )
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
         listed = lst.listed.head(case_count.get(entity, 0))
-        shared = _listed(entity, listed["entity_id"], values, rows, fs, tables, (period_claims, period_items),
-                         flagged, lookback_months)
+        shared = _listed(
+            entity,
+            listed["entity_id"],
+            values,
+            rows,
+            fs,
+            tables,
+            (period_claims, period_items),
+            flagged,
+            lookback_months,
+        )
         for _, row in listed.iterrows():
-            cases[f"{entity}/{row['entity_id']}"] = _case(entity, row, why.loc[row["entity_id"]], fs, shared,
-                                                          rule_names, lang)
+            cases[f"{entity}/{row['entity_id']}"] = _case(
+                entity, row, why.loc[row["entity_id"]], fs, shared, rule_names, lang
+            )
     report = _report_context(fs, lists, shap, drift, rule_names, stamps, lang)
     return ScoredPeriod(fs.period, lists, cases, report, explained)
 
@@ -182,10 +243,17 @@ def _report_context(fs, lists, shap, drift, rule_names, stamps, lang) -> ReportC
     hits = hits.reset_index().assign(name=lambda t: t["rule_id"].map(rule_names))
     names = {e: plain_names(e, shap[e].columns, lang) for e in shap}
     due = {e: retrain_due(drift[e]) for e in drift}
-    return ReportContext(period=fs.period, generated_at=f"data {stamps.get('data_fingerprint', '')}",
-                         model_versions={e: lst.listed["model_version"].iloc[0] if len(lst.listed) else ""
-                                         for e, lst in lists.items()},
-                         data_fingerprint=stamps.get("data_fingerprint", ""),
-                         code_version=stamps.get("code_version", ""),
-                         lists={e: lst.listed for e, lst in lists.items()}, shap=shap, feature_names=names,
-                         rule_hits=hits, drift=drift, retrain=due, lang=lang)
+    return ReportContext(
+        period=fs.period,
+        generated_at=f"data {stamps.get('data_fingerprint', '')}",
+        model_versions={e: lst.listed["model_version"].iloc[0] if len(lst.listed) else "" for e, lst in lists.items()},
+        data_fingerprint=stamps.get("data_fingerprint", ""),
+        code_version=stamps.get("code_version", ""),
+        lists={e: lst.listed for e, lst in lists.items()},
+        shap=shap,
+        feature_names=names,
+        rule_hits=hits,
+        drift=drift,
+        retrain=due,
+        lang=lang,
+    )

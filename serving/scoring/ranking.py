@@ -19,9 +19,25 @@ from models.risk import RiskModel
 # 信用评价: provider credit grade from the risk score (documented in the README)
 GRADES = ((0.95, "D"), (0.85, "C"), (0.60, "B"), (0.0, "A"))
 GRADE_RULE = "A: risk < 0.60; B: 0.60-0.85; C: 0.85-0.95; D: >= 0.95"
-LIST_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "model_score", "anomaly_score",
-                "outlier_score", "rule_hits", "amount_at_risk", "reasons", "model_version", "pick", "blend_score",
-                "rule_score", "core_score", "spend_score"]
+LIST_COLUMNS = [
+    "period",
+    "entity_type",
+    "entity_id",
+    "rank",
+    "risk_score",
+    "model_score",
+    "anomaly_score",
+    "outlier_score",
+    "rule_hits",
+    "amount_at_risk",
+    "reasons",
+    "model_version",
+    "pick",
+    "blend_score",
+    "rule_score",
+    "core_score",
+    "spend_score",
+]
 PROVIDER_COLUMNS = ["provider_type", "level", "region", "peer_group", "credit_grade"]
 
 
@@ -32,6 +48,7 @@ class NothingToScore(Exception):
 @dataclass
 class ScoreRequest:
     """What a supervisor or the monthly job asks `score` for."""
+
     period: str | None = None
     top: int | None = None
     regions: tuple[str, ...] = ()
@@ -56,20 +73,31 @@ def check_period(claims: pd.DataFrame, period: str | None) -> str:
 @dataclass(frozen=True)
 class ListOptions:
     """What the supervisor asks for: capacity and filters."""
+
     top: int | None = None
     regions: tuple[str, ...] = ()
     provider_types: tuple[str, ...] = ()
-    skip_inspected_months: int = 0   # leave out entities inspected within this many months before the period
-    capacity: int = 0                # inspections the month allows (the list's head)
-    exploration_share: float = 0.0   # share of the capacity given to the most unusual entities not listed
+    skip_inspected_months: int = 0  # leave out entities inspected within this many months before the period
+    capacity: int = 0  # inspections the month allows (the list's head)
+    exploration_share: float = 0.0  # share of the capacity given to the most unusual entities not listed
 
 
-def list_options(request: ScoreRequest, capacity: dict[str, int] | None = None,
-                 exploration_share: float = 0.0) -> dict[str, ListOptions]:
+def list_options(
+    request: ScoreRequest, capacity: dict[str, int] | None = None, exploration_share: float = 0.0
+) -> dict[str, ListOptions]:
     """The filters and capacity of each entity type's list (provider types filter providers only)."""
     capacity = capacity or {}
-    return {e: ListOptions(request.top, request.regions, request.provider_types if e == "provider" else (),
-                           request.skip_inspected_months, capacity.get(e, 0), exploration_share) for e in ENTITIES}
+    return {
+        e: ListOptions(
+            request.top,
+            request.regions,
+            request.provider_types if e == "provider" else (),
+            request.skip_inspected_months,
+            capacity.get(e, 0),
+            exploration_share,
+        )
+        for e in ENTITIES
+    }
 
 
 def exploration_picks(scores: pd.DataFrame, capacity: int, share: float) -> pd.Series:
@@ -81,7 +109,7 @@ def exploration_picks(scores: pd.DataFrame, capacity: int, share: float) -> pd.S
     if n_explore <= 0 or len(scores) <= capacity - n_explore:
         return picks
     order = _order(scores["risk_score"], scores.index)
-    rest = order[capacity - n_explore:]
+    rest = order[capacity - n_explore :]
     unusual = scores.loc[rest, ["anomaly_score", "outlier_score"]].max(axis=1)
     picks.loc[_order(unusual, unusual.index)[:n_explore]] = True
     return picks
@@ -112,8 +140,13 @@ def model_rows(entity: str, fs: FeatureSet, labels: pd.DataFrame, delay: int) ->
     return labelled_rows(fs.table(entity), own, delay)
 
 
-def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | None = None,
-                  picks: pd.Series | None = None, capacity: int = 0) -> pd.DataFrame:
+def rank_entities(
+    rows: pd.DataFrame,
+    model: RiskModel,
+    scores: pd.DataFrame | None = None,
+    picks: pd.Series | None = None,
+    capacity: int = 0,
+) -> pd.DataFrame:
     """Parts and risk for every row, ranked: the blended ranking's head, then the anomaly picks
     (`picks`, most unusual first) to fill the `capacity`, then the rest; ties broken by entity id,
     so re-runs agree. `pick` says which: 'model' or 'anomaly pick'."""
@@ -133,7 +166,7 @@ def rank_entities(rows: pd.DataFrame, model: RiskModel, scores: pd.DataFrame | N
         above = scored.loc[head[n_head - 1], "risk_score"] if n_head else 1.0
         below = scored.loc[head[n_head], "risk_score"] if len(head) > n_head else 0.0
         steps = np.linspace(above, below, len(chosen) + 2)[1:-1]
-        out.loc[n_head:n_head + len(chosen) - 1, "risk_score"] = steps.round(6)
+        out.loc[n_head : n_head + len(chosen) - 1, "risk_score"] = steps.round(6)
     return out.assign(rank=np.arange(1, len(out) + 1))
 
 
@@ -182,22 +215,37 @@ def apply_options(ranked: pd.DataFrame, entity: str, options: ListOptions, skip:
 @dataclass
 class EntityList:
     entity: str
-    ranked: pd.DataFrame               # every active entity, all columns (for reports and cases)
-    listed: pd.DataFrame               # what the supervisor receives (filters and capacity applied)
+    ranked: pd.DataFrame  # every active entity, all columns (for reports and cases)
+    listed: pd.DataFrame  # what the supervisor receives (filters and capacity applied)
     rows: pd.DataFrame = field(repr=False)  # the model inputs, indexed by entity id
 
 
-def build_list(entity: str, fs: FeatureSet, model: RiskModel, version: str, labels: pd.DataFrame,
-               reasons: pd.Series, attributes: pd.DataFrame, flagged: pd.DataFrame, options: ListOptions,
-               delay: int, stamps: dict[str, str], scores: pd.DataFrame | None = None,
-               picks: pd.Series | None = None) -> EntityList:
+def build_list(
+    entity: str,
+    fs: FeatureSet,
+    model: RiskModel,
+    version: str,
+    labels: pd.DataFrame,
+    reasons: pd.Series,
+    attributes: pd.DataFrame,
+    flagged: pd.DataFrame,
+    options: ListOptions,
+    delay: int,
+    stamps: dict[str, str],
+    scores: pd.DataFrame | None = None,
+    picks: pd.Series | None = None,
+) -> EntityList:
     rows = model_rows(entity, fs, labels, delay)
     ranked = rank_entities(rows, model, scores, picks, options.capacity).set_index("entity_id", drop=False)
     ranked = ranked.assign(
-        period=fs.period, entity_type=entity, model_version=version,
+        period=fs.period,
+        entity_type=entity,
+        model_version=version,
         rule_hits=rows["rule_hits_total"].astype(int),
         amount_at_risk=amount_at_risk(entity, fs, rows, flagged),
-        reasons=reasons.reindex(ranked.index).fillna(""), **stamps)
+        reasons=reasons.reindex(ranked.index).fillna(""),
+        **stamps,
+    )
     ranked = ranked.join(attributes, how="left")
     if entity == "provider":
         ranked["peer_group"] = rows["peer_group"]

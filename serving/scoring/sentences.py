@@ -17,15 +17,41 @@ from features.dictionary import measures
 from features.peers import peer_group_label
 from features.schema import PEER_PCT, PEER_RATIO, Measure, base_name
 
-COUNT_UNITS = {"claims", "persons", "admissions", "providers", "visits", "stays", "purchases", "pharmacies",
-               "districts", "days", "packs", "lines", "findings", "inspections", "years", "months", "doctors",
-               "diagnoses", "severity"}
+COUNT_UNITS = {
+    "claims",
+    "persons",
+    "admissions",
+    "providers",
+    "visits",
+    "stays",
+    "purchases",
+    "pharmacies",
+    "districts",
+    "days",
+    "packs",
+    "lines",
+    "findings",
+    "inspections",
+    "years",
+    "months",
+    "doctors",
+    "diagnoses",
+    "severity",
+}
 YUAN_UNITS = {"yuan", "yuan/bed", "yuan/person"}
 WORDS = {
-    "en": {"median": {"provider": "peer median", "person": "median of insured persons"},
-           "peers": "its peers", "unusual": "unusual: ", "na": "n/a"},
-    "zh": {"median": {"provider": "同类机构中位数", "person": "参保人中位数"},
-           "peers": "同类机构", "unusual": "异常: ", "na": "无"},
+    "en": {
+        "median": {"provider": "peer median", "person": "median of insured persons"},
+        "peers": "its peers",
+        "unusual": "unusual: ",
+        "na": "n/a",
+    },
+    "zh": {
+        "median": {"provider": "同类机构中位数", "person": "参保人中位数"},
+        "peers": "同类机构",
+        "unusual": "异常: ",
+        "na": "无",
+    },
 }
 
 
@@ -84,8 +110,16 @@ def group_words(group: str | None, lang: str) -> str:
     return peer_group_label(group, lang) if isinstance(group, str) and group else WORDS[lang]["peers"]
 
 
-def sentence(entity: str, column: str, value: float, *, median: float | None = None,
-             group: str | None = None, base_value: float | None = None, lang: str = "en") -> str:
+def sentence(
+    entity: str,
+    column: str,
+    value: float,
+    *,
+    median: float | None = None,
+    group: str | None = None,
+    base_value: float | None = None,
+    lang: str = "en",
+) -> str:
     """One reason: '<meaning>: <value> (<median label> <median>)', or relative to the peer group
     for `__peer_ratio` (times the median) and `__peer_pct` (percentile) columns. For those,
     `base_value` and `median` are the raw measure and its peer median, shown where known; a ratio
@@ -96,20 +130,22 @@ def sentence(entity: str, column: str, value: float, *, median: float | None = N
     if column.endswith(PEER_RATIO) or column.endswith(PEER_PCT):
         peers = group_words(group, lang)
         known = has_median and base_value is not None and not math.isnan(base_value)
-        versus = _versus(format_value(base_value, m.unit, lang), format_value(median, m.unit, lang),
-                         lang) if known else ""
+        versus = (
+            _versus(format_value(base_value, m.unit, lang), format_value(median, m.unit, lang), lang) if known else ""
+        )
         if column.endswith(PEER_PCT):
             pct = "n/a" if math.isnan(value) else str(int(round(value * 100)))
-            text = (f"{name}: 在{peers}中位于第{pct}百分位" if lang == "zh"
-                    else f"{name}: percentile {pct} among {peers}")
+            text = (
+                f"{name}: 在{peers}中位于第{pct}百分位" if lang == "zh" else f"{name}: percentile {pct} among {peers}"
+            )
             return text + versus
         if known and median <= 0:
             raw, med = format_value(base_value, m.unit, lang), format_value(median, m.unit, lang)
-            return (f"{name}: {raw} ({peers}中位数 {med})" if lang == "zh"
-                    else f"{name}: {raw} (median of {peers} {med})")
+            return (
+                f"{name}: {raw} ({peers}中位数 {med})" if lang == "zh" else f"{name}: {raw} (median of {peers} {med})"
+            )
         times = format_ratio(value)
-        text = (f"{name}: {peers}中位数的{times}倍" if lang == "zh"
-                else f"{name}: {times}× the median of {peers}")
+        text = f"{name}: {peers}中位数的{times}倍" if lang == "zh" else f"{name}: {times}× the median of {peers}"
         return text + versus
     text = f"{name}: {format_value(value, m.unit, lang)}"
     if has_median:

@@ -114,8 +114,10 @@ def test_unparseable_dates(tables, write):
     claims.loc[0, "admit_date"], claims.loc[2, "admit_date"] = "2024-02-30", "yesterday"
     finding = _only(_violation(write(dict(tables, claims=claims))), "claims", "admit_date")
     assert finding.rule.startswith("type date") and finding.failed_rows == 2
-    assert [(e["claim_id"], e["admit_date"]) for e in finding.examples] == [("C001", "2024-02-30"),
-                                                                           ("C003", "yesterday")]
+    assert [(e["claim_id"], e["admit_date"]) for e in finding.examples] == [
+        ("C001", "2024-02-30"),
+        ("C003", "yesterday"),
+    ]
 
 
 def test_csv_that_is_not_utf8(tables, write):
@@ -156,8 +158,7 @@ def test_corrupt_parquet(tables, write):
 def test_every_loading_problem_is_reported_at_once(tables, write):
     folder = write(dict(tables, providers=tables["providers"].drop(columns=["staff"])))
     (folder / "claim_items.csv").unlink()
-    assert {(f.table, f.column) for f in _violation(folder).findings} == {("providers", "staff"),
-                                                                          ("claim_items", None)}
+    assert {(f.table, f.column) for f in _violation(folder).findings} == {("providers", "staff"), ("claim_items", None)}
 
 
 def test_bom_and_padding_are_tolerated(tables, write):
@@ -183,8 +184,9 @@ def test_missing_labels_file(tmp_path):
 
 def test_parquet_types_are_checked_too(tables, write):
     folder = write(tables, "parquet")
-    arrow = pa.table({**{c: tables["insured"][c] for c in tables["insured"].columns},
-                      "birth_date": pa.array([1.5, 2.5, 3.5])})
+    arrow = pa.table(
+        {**{c: tables["insured"][c] for c in tables["insured"].columns}, "birth_date": pa.array([1.5, 2.5, 3.5])}
+    )
     pq.write_table(arrow, folder / "insured.parquet")
     assert _only(_violation(folder), "insured", "birth_date").failed_rows == 3
 
@@ -195,8 +197,10 @@ def test_validate_dataset_reports_loading_problems(tables, write):
     report = validate_dataset(folder, folder / "no_labels.csv")
     assert not report.ok and report.checks_run == 0
     missing_labels = f"labels file {folder / 'no_labels.csv'} does not exist"
-    assert {(f.table, f.rule) for f in report.findings} == {("insured", "file is empty (0 bytes)"),
-                                                            ("labels", missing_labels)}
+    assert {(f.table, f.rule) for f in report.findings} == {
+        ("insured", "file is empty (0 bytes)"),
+        ("labels", missing_labels),
+    }
     assert json.loads(report.to_json())["findings"][0]["table"] in {"insured", "labels"}
     text = report.to_text()
     assert "could not be loaded (2 problem(s)), so no rules were checked" in text

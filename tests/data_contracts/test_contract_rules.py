@@ -27,22 +27,36 @@ def _add(frame: pd.DataFrame, *rows: dict) -> pd.DataFrame:
 
 def _broken_masters(tables: dict[str, pd.DataFrame]) -> None:
     tables["providers"] = _add(
-        tables["providers"], {"provider_id": "P001"}, {"provider_id": "P005", "level": 4},
+        tables["providers"],
+        {"provider_id": "P001"},
+        {"provider_id": "P005", "level": 4},
         {"provider_id": "P006", "provider_type": "clinic", "level": 2, "beds": 0},
         {"provider_id": "P007", "provider_type": "pharmacy", "level": 1, "beds": 5},
-        {"provider_id": "P008", "level": None}, {"provider_id": "P009", "provider_type": "lab", "level": None},
-        {"provider_id": "P010", "ownership": "state"}, {"provider_id": "P011", "staff": -1},
-        {"provider_id": "P012", "beds": -3}, {"provider_id": "P013", "region": None},
-        {"provider_id": "P014", "staff": None})
+        {"provider_id": "P008", "level": None},
+        {"provider_id": "P009", "provider_type": "lab", "level": None},
+        {"provider_id": "P010", "ownership": "state"},
+        {"provider_id": "P011", "staff": -1},
+        {"provider_id": "P012", "beds": -3},
+        {"provider_id": "P013", "region": None},
+        {"provider_id": "P014", "staff": None},
+    )
     tables["insured"] = _add(
-        tables["insured"], {"person_id": "I004", "sex": "X"},
-        {"person_id": "I005", "birth_date": pd.Timestamp("2030-01-01")}, {"person_id": "I006", "scheme": "gold"},
-        {"person_id": "I003"})
+        tables["insured"],
+        {"person_id": "I004", "sex": "X"},
+        {"person_id": "I005", "birth_date": pd.Timestamp("2030-01-01")},
+        {"person_id": "I006", "scheme": "gold"},
+        {"person_id": "I003"},
+    )
     tables["catalog"] = _add(
-        tables["catalog"], {"item_code": "X001", "item_type": "device"}, {"item_code": "X002", "coverage_class": "D"},
-        {"item_code": "X003", "sex_restriction": "U"}, {"item_code": "X004", "reference_price": 0.0},
-        {"item_code": "X005", "max_daily_quantity": 0.0}, {"item_code": "X006", "bundle_code": "NOPE"},
-        {"item_code": "D001"})
+        tables["catalog"],
+        {"item_code": "X001", "item_type": "device"},
+        {"item_code": "X002", "coverage_class": "D"},
+        {"item_code": "X003", "sex_restriction": "U"},
+        {"item_code": "X004", "reference_price": 0.0},
+        {"item_code": "X005", "max_daily_quantity": 0.0},
+        {"item_code": "X006", "bundle_code": "NOPE"},
+        {"item_code": "D001"},
+    )
 
 
 def _broken_claims(tables: dict[str, pd.DataFrame]) -> None:
@@ -54,36 +68,70 @@ def _broken_claims(tables: dict[str, pd.DataFrame]) -> None:
     zero = {"total_amount": 0.0, "fund_paid": 0.0, "personal_account_paid": 0.0, "self_paid": 0.0}
     day = pd.Timestamp("2024-04-01")
     tables["claims"] = _add(
-        tables["claims"], {"claim_id": "C101", "setting": "home", **zero},
-        {"claim_id": "C102", "setting": "inpatient", "admit_date": day, "discharge_date": day - pd.Timedelta(days=2),
-         **zero},
+        tables["claims"],
+        {"claim_id": "C101", "setting": "home", **zero},
+        {
+            "claim_id": "C102",
+            "setting": "inpatient",
+            "admit_date": day,
+            "discharge_date": day - pd.Timedelta(days=2),
+            **zero,
+        },
         {"claim_id": "C103", "discharge_date": pd.Timestamp("2024-03-02"), **zero},
         {"claim_id": "C104", "setting": "pharmacy", "diagnosis": None, **zero},
         {"claim_id": "C105", "setting": "pharmacy", "doctor_id": None, **zero},
         {"claim_id": "C106", "total_amount": 30.0, "fund_paid": 10.0, "personal_account_paid": 10.0, "self_paid": 5.0},
         {"claim_id": "C107", "total_amount": 100.0, "fund_paid": 100.0, "personal_account_paid": 0.0, "self_paid": 0.0},
-        {"claim_id": "C108", "person_id": "I999", **zero}, {"claim_id": "C109", "provider_id": "P999", **zero},
+        {"claim_id": "C108", "person_id": "I999", **zero},
+        {"claim_id": "C109", "provider_id": "P999", **zero},
         {"claim_id": "C110", "total_amount": 30.0, "fund_paid": -5.0, "personal_account_paid": 25.0, "self_paid": 10.0},
         {"claim_id": "C111", "settle_time": None, **zero},
-        {"claim_id": "C200", "admit_date": day, "discharge_date": day, "total_amount": 199.0, "fund_paid": 199.0,
-         "personal_account_paid": 0.0, "self_paid": 0.0})
-    line = {"claim_id": "C200", "service_date": day, "item_code": "S001", "quantity": 1.0, "unit_price": 30.0,
-            "amount": 30.0}
+        {
+            "claim_id": "C200",
+            "admit_date": day,
+            "discharge_date": day,
+            "total_amount": 199.0,
+            "fund_paid": 199.0,
+            "personal_account_paid": 0.0,
+            "self_paid": 0.0,
+        },
+    )
+    line = {
+        "claim_id": "C200",
+        "service_date": day,
+        "item_code": "S001",
+        "quantity": 1.0,
+        "unit_price": 30.0,
+        "amount": 30.0,
+    }
     tables["claim_items"] = _add(
-        tables["claim_items"], {"claim_id": "C106", "line_no": 1}, {"claim_id": "C107", "line_no": 1},
+        tables["claim_items"],
+        {"claim_id": "C106", "line_no": 1},
+        {"claim_id": "C107", "line_no": 1},
         {"claim_id": "C110", "line_no": 1},
-        {**line, "line_no": 0}, {**line, "line_no": 2, "quantity": 0.0, "amount": 0.0},
-        {**line, "line_no": 3, "unit_price": -1.0, "amount": -1.0}, {**line, "line_no": 4, "amount": 50.0},
-        {**line, "line_no": 5}, {**line, "line_no": 5}, {**line, "line_no": 6, "item_code": "ZZZ"},
+        {**line, "line_no": 0},
+        {**line, "line_no": 2, "quantity": 0.0, "amount": 0.0},
+        {**line, "line_no": 3, "unit_price": -1.0, "amount": -1.0},
+        {**line, "line_no": 4, "amount": 50.0},
+        {**line, "line_no": 5},
+        {**line, "line_no": 5},
+        {**line, "line_no": 6, "item_code": "ZZZ"},
         {**line, "line_no": 7, "service_date": pd.Timestamp("2024-04-03")},
-        {**line, "claim_id": "C999", "line_no": 1})
+        {**line, "claim_id": "C999", "line_no": 1},
+    )
     # C200's lines: 30 (line 0) + 0 + -1 + 50 + 30 + 30 + 30 + 30 = 199
 
 
 def _broken_labels(labels: pd.DataFrame) -> pd.DataFrame:
-    return _add(labels, {"entity_type": "clinic", "entity_id": "P002"}, {"entity_id": "P002", "period": "2024-13"},
-                {"entity_id": "P003", "outcome": "maybe"}, {"entity_id": "P002", "amount_recovered": -5.0},
-                {"entity_type": "person", "entity_id": "P001"}, {"entity_id": "P003", "period": None})
+    return _add(
+        labels,
+        {"entity_type": "clinic", "entity_id": "P002"},
+        {"entity_id": "P002", "period": "2024-13"},
+        {"entity_id": "P003", "outcome": "maybe"},
+        {"entity_id": "P002", "amount_recovered": -5.0},
+        {"entity_type": "person", "entity_id": "P001"},
+        {"entity_id": "P003", "period": None},
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +171,18 @@ EXPECTED = [  # table, column, words of the rule, key of a row that must be amon
     ("claims", "discharge_date", "= admit_date outside inpatient care", {"claim_id": "C103"}),
     ("claims", "doctor_id", "null for pharmacy purchases", {"claim_id": "C104"}),
     ("claims", "diagnosis", "null for pharmacy purchases", {"claim_id": "C105"}),
-    ("claims", "total_amount", "total = fund_paid + personal_account_paid + self_paid (±0.01)",
-     {"claim_id": "C106", "total_amount": 30.0, "self_paid": 5.0}),
-    ("claims", "total_amount", "total = sum of the claim's claim_items amounts (±0.01)",
-     {"claim_id": "C107", "total_amount": 100.0, "line_sum": 30.0}),
+    (
+        "claims",
+        "total_amount",
+        "total = fund_paid + personal_account_paid + self_paid (±0.01)",
+        {"claim_id": "C106", "total_amount": 30.0, "self_paid": 5.0},
+    ),
+    (
+        "claims",
+        "total_amount",
+        "total = sum of the claim's claim_items amounts (±0.01)",
+        {"claim_id": "C107", "total_amount": 100.0, "line_sum": 30.0},
+    ),
     ("claims", "person_id", "a person_id in insured", {"claim_id": "C108", "person_id": "I999"}),
     ("claims", "provider_id", "a provider_id in providers", {"claim_id": "C109", "provider_id": "P999"}),
     ("claims", "fund_paid", "≥ 0", {"claim_id": "C110"}),
@@ -137,21 +193,28 @@ EXPECTED = [  # table, column, words of the rule, key of a row that must be amon
     ("claim_items", "amount", "amount = quantity × unit_price (±0.01)", {"claim_id": "C200", "line_no": 4}),
     ("claim_items", "line_no", "unique within a claim", {"claim_id": "C200", "line_no": 5}),
     ("claim_items", "item_code", "an item_code in catalog", {"claim_id": "C200", "line_no": 6}),
-    ("claim_items", "service_date", "within the claim's admit_date..discharge_date",
-     {"claim_id": "C200", "line_no": 7, "service_date": "2024-04-03", "claim_admit_date": "2024-04-01"}),
+    (
+        "claim_items",
+        "service_date",
+        "within the claim's admit_date..discharge_date",
+        {"claim_id": "C200", "line_no": 7, "service_date": "2024-04-03", "claim_admit_date": "2024-04-01"},
+    ),
     ("claim_items", "claim_id", "a claim_id in claims", {"claim_id": "C999", "line_no": 1}),
     ("labels", "entity_type", "one of provider, person", {"entity_type": "clinic", "entity_id": "P002"}),
     ("labels", "period", "YYYY-MM", {"entity_id": "P002", "period": "2024-13"}),
     ("labels", "outcome", "one of fraud, clean", {"entity_id": "P003", "outcome": "maybe"}),
     ("labels", "amount_recovered", "≥ 0 and finite", {"entity_id": "P002", "amount_recovered": -5.0}),
-    ("labels", "entity_id", "a provider_id in providers (entity_type provider) or person_id in insured (person)",
-     {"entity_type": "person", "entity_id": "P001"}),
+    (
+        "labels",
+        "entity_id",
+        "a provider_id in providers (entity_type provider) or person_id in insured (person)",
+        {"entity_type": "person", "entity_id": "P001"},
+    ),
     ("labels", "period", "not null", {"entity_id": "P003", "period": None}),
 ]
 
 
-@pytest.mark.parametrize(("table", "column", "rule", "key"), EXPECTED,
-                         ids=[f"{t}.{c}:{r}" for t, c, r, _ in EXPECTED])
+@pytest.mark.parametrize(("table", "column", "rule", "key"), EXPECTED, ids=[f"{t}.{c}:{r}" for t, c, r, _ in EXPECTED])
 def test_each_broken_rule_is_reported(broken, table, column, rule, key):
     matches = [f for f in broken.findings if (f.table, f.column, f.rule) == (table, column, rule)]
     assert len(matches) == 1, [(f.table, f.column, f.rule) for f in broken.findings]
@@ -191,8 +254,10 @@ def test_report_forms(broken):
     assert set(data["findings"][0]) == {"table", "column", "rule", "failed_rows", "total_rows", "examples"}
     text = broken.to_text()
     assert text.startswith(f"Contract check of {broken.dataset} (labels: ")
-    assert ('claims.total_amount — rule "total = fund_paid + personal_account_paid + self_paid (±0.01)": '
-            "1 of 16 rows breaks it, e.g.") in text
+    assert (
+        'claims.total_amount — rule "total = fund_paid + personal_account_paid + self_paid (±0.01)": '
+        "1 of 16 rows breaks it, e.g."
+    ) in text
     assert "row 10: claim_id=C106 total_amount=30 fund_paid=10 personal_account_paid=10 self_paid=5" in text
     with pytest.raises(ContractViolation) as caught:
         broken.raise_for_violations()

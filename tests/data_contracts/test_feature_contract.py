@@ -29,11 +29,25 @@ from features.dictionary import feature_units
 # per entity: column -> what to plant; the provider breaks are checked against the period
 # passed in, the person breaks against the table's most common period
 PLANTS = {
-    "provider": {"nan": "fund_paid", "inf": "fund_growth", "share": "drug_share", "count": "n_claims",
-                 "missing": "rule_hit_rate", "ratio": "drug_share__peer_ratio",
-                 "signed_ratio": "fund_growth__peer_ratio", "text": "lines_per_claim"},
-    "person": {"nan": "fund_paid", "inf": "drug_units_per_day", "share": "off_hours_share", "count": "n_claims",
-               "missing": "age", "flag": "female", "text": "inpatient_days"},
+    "provider": {
+        "nan": "fund_paid",
+        "inf": "fund_growth",
+        "share": "drug_share",
+        "count": "n_claims",
+        "missing": "rule_hit_rate",
+        "ratio": "drug_share__peer_ratio",
+        "signed_ratio": "fund_growth__peer_ratio",
+        "text": "lines_per_claim",
+    },
+    "person": {
+        "nan": "fund_paid",
+        "inf": "drug_units_per_day",
+        "share": "off_hours_share",
+        "count": "n_claims",
+        "missing": "age",
+        "flag": "female",
+        "text": "inpatient_days",
+    },
 }
 
 
@@ -117,7 +131,8 @@ def test_planted_breaks_are_named(feature_set, entity):
 
 def test_an_empty_table_and_an_unknown_entity():
     empty = pd.DataFrame(columns=["entity_id", "period", *feature_units("person")]).astype(
-        {c: "float64" for c in feature_units("person")})
+        {c: "float64" for c in feature_units("person")}
+    )
     report = validate_feature_table(empty, "person", feature_units("person"))
     assert [(f.column, f.rule) for f in report.findings] == [(None, "at least one row")]
     with pytest.raises(ValueError, match="entity must be one of"):

@@ -21,18 +21,26 @@ def fs(tiny_tables):
 def _later_claims(tables: dict, shift_days: int, prefix: str) -> dict:
     """The same tables plus copies of every claim settled `shift_days` later (new ids)."""
     claims, items = tables["claims"], tables["claim_items"]
-    late = claims.assign(claim_id=prefix + claims["claim_id"],
-                         settle_time=claims["settle_time"] + pd.Timedelta(days=shift_days),
-                         admit_date=claims["admit_date"] + pd.Timedelta(days=shift_days),
-                         discharge_date=claims["discharge_date"] + pd.Timedelta(days=shift_days),
-                         total_amount=claims["total_amount"] * 3, fund_paid=claims["fund_paid"] * 3)
+    late = claims.assign(
+        claim_id=prefix + claims["claim_id"],
+        settle_time=claims["settle_time"] + pd.Timedelta(days=shift_days),
+        admit_date=claims["admit_date"] + pd.Timedelta(days=shift_days),
+        discharge_date=claims["discharge_date"] + pd.Timedelta(days=shift_days),
+        total_amount=claims["total_amount"] * 3,
+        fund_paid=claims["fund_paid"] * 3,
+    )
     cutoff = pd.Timestamp(PERIOD) + pd.DateOffset(months=1)
     late = late[late["settle_time"] >= cutoff]
-    late_items = items[items["claim_id"].isin(late["claim_id"].str[len(prefix):])]
-    late_items = late_items.assign(claim_id=prefix + late_items["claim_id"],
-                                   service_date=late_items["service_date"] + pd.Timedelta(days=shift_days))
-    return {**tables, "claims": pd.concat([claims, late], ignore_index=True),
-            "claim_items": pd.concat([items, late_items], ignore_index=True)}
+    late_items = items[items["claim_id"].isin(late["claim_id"].str[len(prefix) :])]
+    late_items = late_items.assign(
+        claim_id=prefix + late_items["claim_id"],
+        service_date=late_items["service_date"] + pd.Timedelta(days=shift_days),
+    )
+    return {
+        **tables,
+        "claims": pd.concat([claims, late], ignore_index=True),
+        "claim_items": pd.concat([items, late_items], ignore_index=True),
+    }
 
 
 def test_nothing_after_the_cutoff_changes_a_value(tiny_tables, fs):
@@ -74,10 +82,14 @@ def test_same_output_sharded_and_unsharded(tiny_tables, fs):
 
 
 def test_peer_groups_narrow_to_region_only_when_big_enough():
-    providers = pd.DataFrame({
-        "provider_type": ["clinic"] * 6 + ["hospital", "pharmacy"],
-        "level": [1, 1, 1, 1, 1, 1, 2, None], "region": ["A"] * 5 + ["B", "A", "A"],
-    }, index=pd.Index([f"p{i}" for i in range(8)], name="provider_id"))
+    providers = pd.DataFrame(
+        {
+            "provider_type": ["clinic"] * 6 + ["hospital", "pharmacy"],
+            "level": [1, 1, 1, 1, 1, 1, 2, None],
+            "region": ["A"] * 5 + ["B", "A", "A"],
+        },
+        index=pd.Index([f"p{i}" for i in range(8)], name="provider_id"),
+    )
     groups = peer_groups(providers, providers.index, min_size=5)
     assert list(groups) == ["clinic-L1@A"] * 5 + ["clinic-L1", "hospital-L2", "pharmacy"]
 

@@ -8,15 +8,24 @@ from features.build import build_feature_set
 
 PERIOD = "2025-06"  # the tiny region's last month: every planted scheme has started
 PROVIDER_SIGNAL = {
-    "drug_swap": "round_amount_share", "phantom_swipes": "regular_cadence_share",
-    "identical_amounts": "identical_amount_max", "sex_mismatch": "rule_R01_SEX_RESTRICTED_ITEM_rate",
-    "unbundling": "rule_R02_BUNDLE_COMPONENTS_rate", "duplicate_billing": "rule_R05_DUPLICATE_LINE_rate",
-    "over_price": "rule_R03_PRICE_ABOVE_REFERENCE_rate", "over_testing": "rule_R05_DUPLICATE_LINE_rate",
-    "ghost_stay": "stay_no_drug_share", "split_admission": "readmit15_rate",
-    "volume_vs_size": "fund_per_staff", "group_admission": "admission_cluster_max",
+    "drug_swap": "round_amount_share",
+    "phantom_swipes": "regular_cadence_share",
+    "identical_amounts": "identical_amount_max",
+    "sex_mismatch": "rule_R01_SEX_RESTRICTED_ITEM_rate",
+    "unbundling": "rule_R02_BUNDLE_COMPONENTS_rate",
+    "duplicate_billing": "rule_R05_DUPLICATE_LINE_rate",
+    "over_price": "rule_R03_PRICE_ABOVE_REFERENCE_rate",
+    "over_testing": "rule_R05_DUPLICATE_LINE_rate",
+    "ghost_stay": "stay_no_drug_share",
+    "split_admission": "readmit15_rate",
+    "volume_vs_size": "fund_per_staff",
+    "group_admission": "admission_cluster_max",
 }
-PERSON_SIGNAL = {"card_misuse": "multi_region_days", "drug_resale": "max_item_pharmacies",
-                 "phantom_swipes": "regular_cadence"}
+PERSON_SIGNAL = {
+    "card_misuse": "multi_region_days",
+    "drug_resale": "max_item_pharmacies",
+    "phantom_swipes": "regular_cadence",
+}
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +41,7 @@ def feature_sets(tiny_tables):
         if period not in cache:
             cache[period] = build_feature_set(tiny_tables, period)
         return cache[period]
+
     return at
 
 

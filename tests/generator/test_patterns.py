@@ -52,8 +52,10 @@ def test_phantom_swipes_off_hours_regular_cards(tiny):
     hour = c["settle_time"].dt.hour
     odd = ((hour >= 19) | (hour == 12)).groupby(c["provider_id"]).mean()
     for pid in planted(tiny, "phantom_swipes"):
-        peers = odd[tiny["providers"].set_index("provider_id")["provider_type"].reindex(odd.index)
-                    == tiny["providers"].set_index("provider_id").loc[pid, "provider_type"]]
+        peers = odd[
+            tiny["providers"].set_index("provider_id")["provider_type"].reindex(odd.index)
+            == tiny["providers"].set_index("provider_id").loc[pid, "provider_type"]
+        ]
         assert odd[pid] > 2 * peers.median()
         mine = c[c["provider_id"] == pid]
         months = mine.groupby("person_id")["settle_time"].apply(lambda s: s.dt.to_period("M").nunique())
@@ -124,8 +126,7 @@ def test_volume_beyond_size(tiny):
         months = truth.loc[truth["entity_id"] == pid, "period"]
         active = c[c["settle_time"].dt.strftime("%Y-%m").isin(months)]
         per_staff = active.groupby("provider_id")["fund_paid"].sum() / prov["staff"]
-        peers = prov.index[(prov["provider_type"] == prov.loc[pid, "provider_type"])
-                           & (prov["ownership"] == "private")]
+        peers = prov.index[(prov["provider_type"] == prov.loc[pid, "provider_type"]) & (prov["ownership"] == "private")]
         assert per_staff[pid] > 2 * per_staff.reindex(peers).median()
 
 
@@ -177,6 +178,7 @@ def test_not_every_inspection_finds_the_fraud(small_like_labels):
 def small_like_labels(tmp_path_factory):
     """Labels over a longer tiny run, so that enough fraud-active inspections happen."""
     from synthetic.generate import generate
+
     out = tmp_path_factory.mktemp("longer") / "d"
     generate(out, scale="tiny", seed=11, months=10)
     return pd.read_csv(out / "labels.csv"), pd.read_csv(out / "truth.csv")

@@ -22,15 +22,17 @@ from data_contracts.validate import ValidationReport, validate_dataset
 from pipelines.cli import EXIT_USAGE, main
 from synthetic.generate import generate
 from synthetic.profiles import GENERIC_ITEMS, PROFILES, STANDARD, build_shape, profile_names
-
 from testkit import TINY_SEED
 
 DATASET_TABLES = ("providers", "insured", "catalog", "claims", "claim_items")
 # contract rules being changed by the contract owner right now: (table, column, rule) -> why
 PENDING = {
     ("providers", "beds", "not null"): "the contract is making beds a nullable integer",
-    ("labels", None, "file has a header but no data rows"):
-        "the loader refuses a labels file with a header and no rows (no_labels)",
+    (
+        "labels",
+        None,
+        "file has a header but no data rows",
+    ): "the loader refuses a labels file with a header and no rows (no_labels)",
 }
 
 
@@ -78,6 +80,7 @@ def regions(tmp_path_factory) -> Callable[[str], Region]:
             generate(out, scale="tiny", seed=TINY_SEED, profile=profile)
             made[profile] = Region(out)
         return made[profile]
+
     return region
 
 
@@ -93,6 +96,7 @@ def _ok_or_pending(report: ValidationReport) -> None:
 
 # ---- every profile keeps the contract -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("profile", [STANDARD, *PROFILES])
 def test_profile_keeps_the_contract(regions, profile):
     region = regions(profile)
@@ -104,8 +108,9 @@ def test_profile_keeps_the_contract(regions, profile):
 
 
 def test_composed_profiles_keep_the_contract(regions):
-    region = regions("pharmacies_only,provider_labels_only,span_labels,no_doctor_id,extra_columns,"
-                     "shuffled_columns,mixed_formats")
+    region = regions(
+        "pharmacies_only,provider_labels_only,span_labels,no_doctor_id,extra_columns,shuffled_columns,mixed_formats"
+    )
     assert set(region.tables["providers"]["provider_type"]) == {"pharmacy"}
     assert set(region.labels["entity_type"]) == {"provider"}
     _ok_or_pending(validate_dataset(region.folder, labels_path=region.folder / "labels.csv"))
@@ -114,6 +119,7 @@ def test_composed_profiles_keep_the_contract(regions):
 def test_same_seed_and_profile_give_the_same_bytes_whatever_the_order(tmp_path):
     def digest(folder: Path) -> dict[str, str]:
         return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
     generate(tmp_path / "a", scale="tiny", seed=TINY_SEED, months=3, profile="span_labels,mixed_formats,tiny_provider")
     generate(tmp_path / "b", scale="tiny", seed=TINY_SEED, months=3, profile="tiny_provider,mixed_formats,span_labels")
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
@@ -133,14 +139,30 @@ def test_unknown_or_clashing_profiles_are_refused(tmp_path):
 def test_cli_takes_a_profile(tmp_path):
     out = tmp_path / "cli"
     with pytest.raises(SystemExit) as done:
-        main(["generate", "--out", str(out), "--scale", "tiny", "--seed", str(TINY_SEED), "--months", "2",
-              "--format", "csv", "--profile", "no_drg,person_labels_only"])
+        main(
+            [
+                "generate",
+                "--out",
+                str(out),
+                "--scale",
+                "tiny",
+                "--seed",
+                str(TINY_SEED),
+                "--months",
+                "2",
+                "--format",
+                "csv",
+                "--profile",
+                "no_drg,person_labels_only",
+            ]
+        )
     assert done.value.code == 0
     assert json.loads((out / "manifest.json").read_text())["profile"] == "no_drg,person_labels_only"
     assert pd.read_csv(out / "claims.csv")["drg"].isna().all()
 
 
 # ---- labels ---------------------------------------------------------------------------------------
+
 
 def test_provider_labels_only(regions):
     labels = regions("provider_labels_only").labels
@@ -188,6 +210,7 @@ def test_span_labels_cover_months_and_merge_the_inspections_they_hold(regions):
 
 
 # ---- claims -----------------------------------------------------------------------------------------
+
 
 def _lines_belong(tables: dict[str, pd.DataFrame]) -> bool:
     return set(tables["claim_items"]["claim_id"]) == set(tables["claims"]["claim_id"])
@@ -246,6 +269,7 @@ def test_no_drg(regions):
 
 # ---- providers ----------------------------------------------------------------------------------------
 
+
 def test_no_beds_staff(regions):
     providers = pd.read_parquet(regions("no_beds_staff").folder / "providers.parquet")
     assert providers["beds"].isna().all() and (providers["staff"] == 0).all()
@@ -258,6 +282,7 @@ def test_one_region(regions):
 
 
 # ---- time and the scored month ----------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("profile, months", [("short_history", 3), ("long_history", 24)])
 def test_history_length(regions, profile, months):
@@ -288,6 +313,7 @@ def test_all_claims_break_rule_settles_every_claim_at_night(regions):
 
 # ---- files ---------------------------------------------------------------------------------------------
 
+
 def test_mixed_formats(regions):
     region = regions("mixed_formats")
     suffixes = {}
@@ -313,6 +339,7 @@ def test_shuffled_columns(regions):
 
 # ---- detection -------------------------------------------------------------------------------------------
 
+
 def test_volume_fraud_labels_one_row_per_provider_over_the_labelled_history(regions):
     region = regions("volume_fraud")
     labels, periods = region.labels, region.manifest["periods"]
@@ -320,8 +347,9 @@ def test_volume_fraud_labels_one_row_per_provider_over_the_labelled_history(regi
     assert set(labels["entity_type"]) == {"provider"} and labels["entity_id"].is_unique
     assert (labels["period_from"] == periods[0]).all() and (labels["period"] == periods[-2]).all()
     assert 0.6 <= len(labels) / len(providers) <= 1.0
-    planted = region.truth.loc[(region.truth["entity_type"] == "provider") & (region.truth["period"] <= periods[-2]),
-                               "entity_id"]
+    planted = region.truth.loc[
+        (region.truth["entity_type"] == "provider") & (region.truth["period"] <= periods[-2]), "entity_id"
+    ]
     assert len(planted)
     assert (labels["outcome"].eq("fraud") == labels["entity_id"].isin(set(planted))).all()
     assert labels["outcome"].eq("fraud").any() and labels["outcome"].eq("clean").any()
@@ -343,5 +371,7 @@ def test_volume_fraud_plants_at_the_big_billers(regions):
     assert big >= 0.6 and big > _fraud_size_rank(regions(STANDARD)) + 0.05
     fund = region.tables["claims"].groupby("provider_id")["fund_paid"].sum()
     outcome = region.labels.set_index("entity_id")["outcome"]
-    assert fund.reindex(outcome.index[outcome == "fraud"]).median() > 1.5 * fund.reindex(
-        outcome.index[outcome == "clean"]).median()
+    assert (
+        fund.reindex(outcome.index[outcome == "fraud"]).median()
+        > 1.5 * fund.reindex(outcome.index[outcome == "clean"]).median()
+    )

@@ -13,18 +13,20 @@ from models.drift import ACT_FROM, STABLE_BELOW, band, profile, psi, psi_value, 
 
 def frame(seed: int, n: int = 5000, shift: float = 0.0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "amount": rng.lognormal(6.0 + shift, 1.0, n),
-        "visits": rng.poisson(3 + 3 * shift, n).astype("int64"),
-        "zeros": np.where(rng.random(n) < 0.8, 0.0, rng.exponential(2.0, n)),
-        "flag": rng.random(n) < 0.1,
-        "region": rng.choice(["a", "b"], n),
-    })
+    return pd.DataFrame(
+        {
+            "amount": rng.lognormal(6.0 + shift, 1.0, n),
+            "visits": rng.poisson(3 + 3 * shift, n).astype("int64"),
+            "zeros": np.where(rng.random(n) < 0.8, 0.0, rng.exponential(2.0, n)),
+            "flag": rng.random(n) < 0.1,
+            "region": rng.choice(["a", "b"], n),
+        }
+    )
 
 
 def test_same_distribution_is_stable_and_near_zero():
     table = psi(profile(frame(1)), frame(2))
-    assert set(table["feature"]) == {"amount", "visits", "zeros", "flag"}   # text columns are skipped
+    assert set(table["feature"]) == {"amount", "visits", "zeros", "flag"}  # text columns are skipped
     assert (table["psi"] < 0.02).all()
     assert (table["band"] == "stable").all()
     assert retrain_due(table)[0] is False
@@ -56,16 +58,26 @@ def test_empty_bins_give_no_infinity():
 
 
 def test_constant_columns_and_nans():
-    ref = pd.DataFrame({"const": np.full(1000, 5.0), "holes": np.r_[np.arange(900.0), np.full(100, np.nan)],
-                        "empty": np.full(1000, np.nan)})
+    ref = pd.DataFrame(
+        {
+            "const": np.full(1000, 5.0),
+            "holes": np.r_[np.arange(900.0), np.full(100, np.nan)],
+            "empty": np.full(1000, np.nan),
+        }
+    )
     prof = profile(ref)
     assert prof["columns"]["const"]["edges"] == [5.0]
     assert prof["columns"]["holes"]["missing"] == pytest.approx(0.1)
     assert prof["columns"]["empty"] == {"edges": [], "shares": [0.0], "missing": 1.0}
     same = psi(prof, ref).set_index("feature")
     assert (same["band"] == "stable").all() and np.isfinite(same["psi"]).all()
-    moved = pd.DataFrame({"const": np.full(1000, 4.0), "holes": np.r_[np.arange(500.0), np.full(500, np.nan)],
-                          "empty": np.arange(1000.0)})
+    moved = pd.DataFrame(
+        {
+            "const": np.full(1000, 4.0),
+            "holes": np.r_[np.arange(500.0), np.full(500, np.nan)],
+            "empty": np.arange(1000.0),
+        }
+    )
     bands = psi(prof, moved).set_index("feature")["band"]
     assert bands.to_dict() == {"const": "act", "holes": "act", "empty": "act"}
     above = psi(prof, ref.assign(const=6.0)).set_index("feature")
@@ -111,8 +123,9 @@ def test_inputs_are_not_mutated():
 
 def table_of(bands: dict[str, str]) -> pd.DataFrame:
     values = {"stable": 0.01, "watch": 0.2, "act": 0.5}
-    return pd.DataFrame({"feature": list(bands), "psi": [values[b] for b in bands.values()],
-                         "band": list(bands.values())})
+    return pd.DataFrame(
+        {"feature": list(bands), "psi": [values[b] for b in bands.values()], "band": list(bands.values())}
+    )
 
 
 def test_retrain_due_on_share_of_act_features():

@@ -32,8 +32,7 @@ def test_average_precision_matches_the_definition():
 
 
 def test_baselines_follow_what_a_supervisor_would_do():
-    table = pd.DataFrame({"fund_paid": [900.0, 10.0, 20.0, 30.0], "rule_hits_total": [0, 5, 0, 0]},
-                         index=list("abcd"))
+    table = pd.DataFrame({"fund_paid": [900.0, 10.0, 20.0, 30.0], "rule_hits_total": [0, 5, 0, 0]}, index=list("abcd"))
     positive = pd.Series([False, True, False, False], index=list("abcd"))
     b = baselines(table, positive, 1)
     assert b["spend"]["precision_at_k"] == 0.0 and b["rules"]["precision_at_k"] == 1.0
@@ -89,8 +88,14 @@ def test_without_labels_a_severity_3_hit_outranks_every_entity_without_a_hit():
 def test_choose_blend_finds_what_the_labels_know_and_says_how_the_baselines_fare():
     idx = pd.RangeIndex(30)
     rng = np.random.default_rng(1)
-    parts = _parts(model_score=np.linspace(1, 0, 30), anomaly_score=rng.random(30), outlier_score=rng.random(30),
-                   spend_score=rng.random(30), core_score=rng.random(30), rule_score=rng.random(30))
+    parts = _parts(
+        model_score=np.linspace(1, 0, 30),
+        anomaly_score=rng.random(30),
+        outlier_score=rng.random(30),
+        spend_score=rng.random(30),
+        core_score=rng.random(30),
+        rule_score=rng.random(30),
+    )
     parts = parts.set_axis(idx).assign(rule_hits=rng.integers(0, 5, 30))
     folds = [FoldScores(parts, pd.Series(idx < 3, index=idx), 3)]
     best, table = choose_blend(folds)
@@ -106,6 +111,5 @@ def test_choose_blend_finds_what_the_labels_know_and_says_how_the_baselines_fare
 def test_choose_blend_without_labels_keeps_to_the_unsupervised_parts():
     idx = pd.RangeIndex(10)
     parts = _parts(model_score=np.linspace(1, 0, 10), anomaly_score=np.linspace(0, 1, 10)).set_axis(idx)
-    best, _ = choose_blend([FoldScores(parts.assign(rule_hits=0), pd.Series(idx < 2, index=idx), 2)],
-                           supervised=False)
+    best, _ = choose_blend([FoldScores(parts.assign(rule_hits=0), pd.Series(idx < 2, index=idx), 2)], supervised=False)
     assert best.supervised_weight == 0

@@ -19,8 +19,15 @@ def store(tmp_path_factory):
 def _register(outcome, rows, precision, beats=True):
     metrics = {**outcome.metrics, tracking.PRIMARY: precision, "beats_baselines": float(beats)}
     sample = rows[outcome.result.features].head(20)
-    return tracking.log_and_register("provider", outcome.result.model, sample, {"k": 1}, metrics,
-                                     run_artifacts(outcome), {"until": "test", "data_fingerprint": "abc"})
+    return tracking.log_and_register(
+        "provider",
+        outcome.result.model,
+        sample,
+        {"k": 1},
+        metrics,
+        run_artifacts(outcome),
+        {"until": "test", "data_fingerprint": "abc"},
+    )
 
 
 def test_champion_moves_only_for_a_better_model(store, trained_tiny):

@@ -66,7 +66,7 @@ def test_a_fraud_is_never_taught_clean_and_unlabelled_rows_weigh_by_coverage():
     rows = attach_labels(table, found)
     assert list(rows["labelled"]) == [True, False, True, False] and list(rows["y"]) == [1, 0, 0, 0]
     weights = row_weights(rows, unlabelled_weight=0.3)
-    assert weights[1] == 0.0          # a's later uninspected month: not taught as clean
+    assert weights[1] == 0.0  # a's later uninspected month: not taught as clean
     assert weights[3] == pytest.approx(0.3 * (1 - 2 / 3))  # two of three entities have an outcome
     assert weights[0] > weights[2] > 0  # the fraud is up-weighted
 

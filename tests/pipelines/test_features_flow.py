@@ -29,8 +29,9 @@ def tiny_data(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     """Two small worker processes, so shards and functions really cross a process boundary."""
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB",
-                      dashboard_address=None) as local:
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, memory_limit="1GiB", dashboard_address=None
+    ) as local:
         yield local
 
 

@@ -13,8 +13,19 @@ from models.job import run_artifacts, signature_sample
 from pipelines.cli import main
 from serving.scoring.ranking import LIST_COLUMNS
 
-CONTRACT_COLUMNS = ["period", "entity_type", "entity_id", "rank", "risk_score", "model_score", "anomaly_score",
-                    "rule_hits", "amount_at_risk", "reasons", "model_version"]
+CONTRACT_COLUMNS = [
+    "period",
+    "entity_type",
+    "entity_id",
+    "rank",
+    "risk_score",
+    "model_score",
+    "anomaly_score",
+    "rule_hits",
+    "amount_at_risk",
+    "reasons",
+    "model_version",
+]
 
 
 def run(argv) -> int:
@@ -30,8 +41,15 @@ def registered(trained_tiny, tmp_path_factory):
     tracking.configure(f"sqlite:///{data_dir / 'mlflow.db'}", data_dir)
     for entity, outcome in trained_tiny["outcomes"].items():
         sample = signature_sample(outcome, trained_tiny["feature_sets"][trained_tiny["periods"][-2]].table(entity), 20)
-        tracking.log_and_register(entity, outcome.result.model, sample, {}, outcome.metrics, run_artifacts(outcome),
-                                  {"until": trained_tiny["periods"][-2]})
+        tracking.log_and_register(
+            entity,
+            outcome.result.model,
+            sample,
+            {},
+            outcome.metrics,
+            run_artifacts(outcome),
+            {"until": trained_tiny["periods"][-2]},
+        )
     return data_dir
 
 
@@ -44,8 +62,11 @@ def env(registered, tmp_path, monkeypatch):
 
 
 def digests(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -90,15 +111,34 @@ def test_capacity_and_filters(prefect_api, trained_tiny, env):
     data, period = trained_tiny["dir"], trained_tiny["periods"][-1]
     out = env / "filtered"
     region = trained_tiny["tables"]["providers"]["region"].iloc[0]
-    code = run(["score", "--data", str(data), "--period", period, "--out", str(out), "--top", "3",
-                "--region", region, "--provider-type", "hospital", "--skip-inspected-months", "3"])
+    code = run(
+        [
+            "score",
+            "--data",
+            str(data),
+            "--period",
+            period,
+            "--out",
+            str(out),
+            "--top",
+            "3",
+            "--region",
+            region,
+            "--provider-type",
+            "hospital",
+            "--skip-inspected-months",
+            "3",
+        ]
+    )
     assert code == 0
     providers = pd.read_csv(out / period / "providers.csv", dtype={"region": str})
     assert len(providers) <= 3 and list(providers["rank"]) == list(range(1, len(providers) + 1))
     assert (providers["region"] == region).all() and (providers["provider_type"] == "hospital").all()
     labels = trained_tiny["labels"]
-    recent = labels[(labels["entity_type"] == "provider")
-                    & labels["period"].between(str(pd.Period(period) - 3), str(pd.Period(period) - 1))]
+    recent = labels[
+        (labels["entity_type"] == "provider")
+        & labels["period"].between(str(pd.Period(period) - 3), str(pd.Period(period) - 1))
+    ]
     assert not set(providers["entity_id"]) & set(recent["entity_id"])
     assert len(pd.read_csv(out / period / "persons.csv")) == 3
 
@@ -110,8 +150,7 @@ def test_failure_keeps_the_previous_outputs(scored, trained_tiny, env):
     assert digests(out / period) == before
 
 
-@pytest.mark.parametrize("period, code, message", [
-    ("2030-01", 1, "is not in the data"), ("2025-13", 64, "YYYY-MM")])
+@pytest.mark.parametrize("period, code, message", [("2030-01", 1, "is not in the data"), ("2025-13", 64, "YYYY-MM")])
 def test_unknown_or_malformed_period(prefect_api, trained_tiny, env, capsys, period, code, message):
     assert run(["score", "--data", str(trained_tiny["dir"]), "--period", period, "--out", str(env / "x")]) == code
     captured = capsys.readouterr()

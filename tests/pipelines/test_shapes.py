@@ -33,8 +33,11 @@ def test_every_profile_is_covered_by_a_run():
 
 
 def _snapshot(folder):
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _run(argv, capsys) -> tuple[int, str]:
@@ -54,8 +57,11 @@ def test_shape_runs_end_to_end(shape, prefect_api, tmp_path, monkeypatch, capsys
     for name in ("FUNDGUARD_DATA_DIR", "FUNDGUARD_REPORTS_DIR", "FUNDGUARD_SCORES_DIR", "MLFLOW_TRACKING_URI"):
         monkeypatch.delenv(name, raising=False)
     labels = ["--labels", str(data / "labels.csv")]
-    for argv in (["validate", "--data", str(data), *labels], ["train", "--data", str(data), *labels],
-                 ["score", "--data", str(data)]):
+    for argv in (
+        ["validate", "--data", str(data), *labels],
+        ["train", "--data", str(data), *labels],
+        ["score", "--data", str(data)],
+    ):
         code, out = _run(argv, capsys)
         assert code == 0, f"{argv[0]} on {shape}: exit {code}\n{out[-3000:]}"
         assert "Traceback" not in out, out[-3000:]

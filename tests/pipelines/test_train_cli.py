@@ -31,8 +31,11 @@ def test_train_registers_champions_and_lists_them(prefect_api, trained_tiny, wor
     data = trained_tiny["dir"]
     labels = pd.read_csv(data / "labels.csv", dtype=str)
     period = trained_tiny["periods"][-3]
-    fresh = next(p for p in trained_tiny["tables"]["providers"]["provider_id"]
-                 if not ((labels["entity_id"] == p) & (labels["period"] == period)).any())
+    fresh = next(
+        p
+        for p in trained_tiny["tables"]["providers"]["provider_id"]
+        if not ((labels["entity_id"] == p) & (labels["period"] == period)).any()
+    )
     store = OutcomeStore(outcomes_url(load_settings()))  # where a reviewer's disposition lands by default
     store.record_disposition(User("rita", "reviewer"), period, "provider", fresh, "violation", "over_price", 300.0, "")
     code, out = run(["train", "--data", str(data), "--labels", str(data / "labels.csv")], capsys)

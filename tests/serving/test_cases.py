@@ -19,9 +19,18 @@ DELAY = 1
 def _score(trained_tiny, **kwargs):
     period = trained_tiny["periods"][-1]
     models = {e: (o.result.model, f"fundguard-{e} v1") for e, o in trained_tiny["outcomes"].items()}
-    return score_period(trained_tiny["tables"], trained_tiny["labels"], trained_tiny["feature_sets"][period], models,
-                        {e: ListOptions() for e in models}, "en", DELAY, {"data_fingerprint": "sha256:test"}, CASES,
-                        **kwargs)
+    return score_period(
+        trained_tiny["tables"],
+        trained_tiny["labels"],
+        trained_tiny["feature_sets"][period],
+        models,
+        {e: ListOptions() for e in models},
+        "en",
+        DELAY,
+        {"data_fingerprint": "sha256:test"},
+        CASES,
+        **kwargs,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -41,8 +50,17 @@ def _of(cases, entity):
 
 
 def test_every_listed_entity_has_a_case_with_the_new_keys(cases):
-    new = {"timeline", "shap_base", "shap_other", "shap_output", "shap_explained", "peer_values", "peer_group",
-           "peer_group_name", "measure_names"}
+    new = {
+        "timeline",
+        "shap_base",
+        "shap_other",
+        "shap_output",
+        "shap_explained",
+        "peer_values",
+        "peer_group",
+        "peer_group_name",
+        "measure_names",
+    }
     old = {"contributions", "rule_hits", "claims", "reasons", "driver", "top_features", "entity_id", "rank"}
     for entity, n in CASES.items():
         mine = _of(cases, entity)
@@ -81,8 +99,7 @@ def test_timelines_cover_the_lookback_and_zero_fill(trained_tiny):
     assert timeline_months(period, 2) == [str(pd.Period(period, "M") - k) for k in (2, 1, 0)]
     assert [m["period"] for m in out[busy]] == timeline_months(period, 2)
     assert all(m == {"period": m["period"], "claims": 0, "fund_paid": 0.0} for m in out["NO-SUCH-PROVIDER"])
-    in_period = claims[(claims["provider_id"] == busy)
-                       & (claims["settle_time"].dt.strftime("%Y-%m") == period)]
+    in_period = claims[(claims["provider_id"] == busy) & (claims["settle_time"].dt.strftime("%Y-%m") == period)]
     assert out[busy][-1]["claims"] == len(in_period)
 
 
@@ -91,8 +108,9 @@ def test_shap_waterfall_adds_up_to_the_classifiers_raw_output(cases, trained_tin
     period = trained_tiny["periods"][-1]
     model = trained_tiny["outcomes"][entity].result.model
     rows = model_rows(entity, trained_tiny["feature_sets"][period], trained_tiny["labels"], DELAY)
-    raw = pd.Series(model.classifier_.booster_.predict(rows[model.features].to_numpy(dtype=float), raw_score=True),
-                    index=rows.index)
+    raw = pd.Series(
+        model.classifier_.booster_.predict(rows[model.features].to_numpy(dtype=float), raw_score=True), index=rows.index
+    )
     others = []
     for entity_id, case in _of(cases, entity):
         assert case["shap_explained"] is True
@@ -123,8 +141,9 @@ def test_person_peer_values_are_against_all_active_persons(cases, trained_tiny):
                 zero_median += 1
             else:
                 assert p["ratio"] == pytest.approx(person.at[entity_id, m] / medians[m], abs=1e-6)
-        assert set(case["measure_names"]) == ({c["feature"] for c in case["contributions"]}
-                                              | {c["feature"] for c in case["top_features"]} | set(names))
+        assert set(case["measure_names"]) == (
+            {c["feature"] for c in case["contributions"]} | {c["feature"] for c in case["top_features"]} | set(names)
+        )
         assert case["measure_names"]["n_claims"] == "settlements in the month"
     assert zero_median > 0
 
@@ -139,8 +158,12 @@ def test_provider_peer_group_and_plain_names(cases):
 
 def test_plain_names_in_chinese_and_for_unknown_columns():
     names = plain_names("provider", ["fund_paid", "fund_paid__peer_ratio", "prior_inspections", "made_up"], "zh")
-    assert names == {"fund_paid": "当月统筹基金支付", "fund_paid__peer_ratio": "当月统筹基金支付(与同类机构中位数之比)",
-                     "prior_inspections": "以往检查次数", "made_up": "made_up"}
+    assert names == {
+        "fund_paid": "当月统筹基金支付",
+        "fund_paid__peer_ratio": "当月统筹基金支付(与同类机构中位数之比)",
+        "prior_inspections": "以往检查次数",
+        "made_up": "made_up",
+    }
 
 
 @pytest.mark.parametrize("entity", ["provider", "person"])
@@ -157,8 +180,12 @@ def test_rule_hit_examples_and_their_flagged_lines(cases, trained_tiny, entity):
         for hit in case["rule_hits"]:
             rule = mine[mine["rule_id"] == hit["rule_id"]]
             assert hit["n_claims"] == len(hit["claims"]) == rule["claim_id"].nunique()
-            want = (claims.loc[sorted(set(rule["claim_id"]) & set(in_period))]
-                    .reset_index().sort_values(["fund_paid", "claim_id"], ascending=[False, True]).head(EXAMPLES))
+            want = (
+                claims.loc[sorted(set(rule["claim_id"]) & set(in_period))]
+                .reset_index()
+                .sort_values(["fund_paid", "claim_id"], ascending=[False, True])
+                .head(EXAMPLES)
+            )
             assert [e["claim_id"] for e in hit["examples"]] == want["claim_id"].tolist()
             for ex in hit["examples"]:
                 assert ex[f"{entity}_id"] == entity_id
@@ -179,8 +206,13 @@ def test_same_inputs_give_identical_case_files_and_lookback_shortens_the_timelin
     again = _score(trained_tiny, lookback_months=3)
 
     def dump(cases, drop=()):
-        return json.dumps({k: {f: v for f, v in c.items() if f not in drop} for k, c in cases.items()},
-                          ensure_ascii=False, sort_keys=True, allow_nan=False, default=str)
+        return json.dumps(
+            {k: {f: v for f, v in c.items() if f not in drop} for k, c in cases.items()},
+            ensure_ascii=False,
+            sort_keys=True,
+            allow_nan=False,
+            default=str,
+        )
 
     assert dump(again.cases, ["timeline"]) == dump(scored.cases, ["timeline"])
     for key, case in scored.cases.items():

@@ -15,8 +15,14 @@ from models.supervised import is_trained
 from serving.scoring.explain import contributions_table, drivers, reasons
 from serving.scoring.sentences import format_value, sentence
 
-FEATURES = ["identical_amount_max", "drug_share", "fund_paid", "fund_per_staff__peer_ratio",
-            "night_share__peer_pct", "prior_fraud_findings"]
+FEATURES = [
+    "identical_amount_max",
+    "drug_share",
+    "fund_paid",
+    "fund_per_staff__peer_ratio",
+    "night_share__peer_pct",
+    "prior_fraud_findings",
+]
 OUTLIER = ["identical_amount_max", "fund_per_staff__peer_ratio", "fund_paid"]
 GROUP = "hospital-L2@330102"
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -24,28 +30,47 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def provider_rows(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame]:
     rng = np.random.default_rng(seed)
-    X = pd.DataFrame({
-        "entity_id": [f"H{i:04d}" for i in range(n)],
-        "peer_group": np.where(np.arange(n) % 2 == 0, GROUP, "clinic-L1"),
-        "identical_amount_max": rng.poisson(2, n).astype(float),
-        "drug_share": rng.uniform(0.2, 0.7, n),
-        "fund_paid": rng.lognormal(12, 0.5, n),
-        "fund_per_staff__peer_ratio": rng.lognormal(0, 0.4, n),
-        "night_share__peer_pct": rng.uniform(0, 1, n),
-        "prior_fraud_findings": rng.poisson(0.2, n).astype(float),
-    }).set_index("entity_id", drop=False)
-    logit = (0.8 * X["identical_amount_max"] + 2 * np.log(X["fund_per_staff__peer_ratio"])
-             + 1.5 * X["prior_fraud_findings"] - 3 + rng.normal(0, 0.5, n))
+    X = pd.DataFrame(
+        {
+            "entity_id": [f"H{i:04d}" for i in range(n)],
+            "peer_group": np.where(np.arange(n) % 2 == 0, GROUP, "clinic-L1"),
+            "identical_amount_max": rng.poisson(2, n).astype(float),
+            "drug_share": rng.uniform(0.2, 0.7, n),
+            "fund_paid": rng.lognormal(12, 0.5, n),
+            "fund_per_staff__peer_ratio": rng.lognormal(0, 0.4, n),
+            "night_share__peer_pct": rng.uniform(0, 1, n),
+            "prior_fraud_findings": rng.poisson(0.2, n).astype(float),
+        }
+    ).set_index("entity_id", drop=False)
+    logit = (
+        0.8 * X["identical_amount_max"]
+        + 2 * np.log(X["fund_per_staff__peer_ratio"])
+        + 1.5 * X["prior_fraud_findings"]
+        - 3
+        + rng.normal(0, 0.5, n)
+    )
     y = (logit > 0).to_numpy(dtype=int)
-    medians = pd.DataFrame({
-        "identical_amount_max": 2.0, "drug_share": 0.45, "fund_paid": 160_000.0,
-        "fund_per_staff": 14_000.0, "night_share": 0.02}, index=X.index)
+    medians = pd.DataFrame(
+        {
+            "identical_amount_max": 2.0,
+            "drug_share": 0.45,
+            "fund_paid": 160_000.0,
+            "fund_per_staff": 14_000.0,
+            "night_share": 0.02,
+        },
+        index=X.index,
+    )
     return X, y, medians
 
 
 def fit(X, y, blend=Blend()) -> RiskModel:
-    model = RiskModel(FEATURES, ["night_share__peer_pct", "drug_share"], OUTLIER,
-                      lgbm_params={"n_estimators": 40, "n_jobs": 1}, iforest_params={"n_estimators": 50})
+    model = RiskModel(
+        FEATURES,
+        ["night_share__peer_pct", "drug_share"],
+        OUTLIER,
+        lgbm_params={"n_estimators": 40, "n_jobs": 1},
+        iforest_params={"n_estimators": 50},
+    )
     return model.fit(X, y, np.ones(len(y), dtype=bool)).set_params(blend=blend)
 
 
@@ -130,6 +155,7 @@ def test_chinese_reasons(trained):
     assert "同日同金额结算最多笔数" in joined and "(同类机构中位数 2)" in joined
     assert "330102区县二级医院中位数的" in joined and "倍" in joined
     en = reasons("provider", X, sv, model, peer_medians=medians)
+
     def named(frame):
         return [[d["feature"] for d in r] for r in frame["top_features"]]
 
@@ -142,8 +168,11 @@ def test_anomaly_driven_rows_say_what_is_unusual():
     scores = model.score(X)
     out = reasons("provider", X, shap_values(model, X), model, peer_medians=medians, scores=scores)
     w = np.array([0.5, 0.25, 0.25])
-    expect = np.where(scores["anomaly_score"] * w[1] + scores["outlier_score"] * w[2] > scores["model_score"] * w[0],
-                      "anomaly", "model")
+    expect = np.where(
+        scores["anomaly_score"] * w[1] + scores["outlier_score"] * w[2] > scores["model_score"] * w[0],
+        "anomaly",
+        "model",
+    )
     assert (out["driver"].to_numpy() == expect).all() and (expect == "anomaly").any() and (expect == "model").any()
     excess = pd.DataFrame(model.outlier_.excess(X[OUTLIER]), index=X.index, columns=OUTLIER)
     for entity_id in X.index[expect == "anomaly"]:
@@ -191,14 +220,23 @@ def test_numbers_are_formatted_by_unit():
     assert format_value(0.234, "share") == "23%" and format_value(0.031, "share") == "3.1%"
     assert format_value(1234567.4, "yuan") == "1,234,567 yuan" and format_value(85.5, "yuan", "zh") == "85.5元"
     assert format_value(1.0, "flag", "zh") == "1" and format_value(float("nan"), "share") == "n/a"
-    assert sentence("provider", "drug_share__peer_pct", 0.97, group=GROUP) == \
-        "share of the amount spent on drugs: percentile 97 among 二级 hospitals in 330102"
-    assert sentence("provider", "fund_per_staff__peer_ratio", 6.1, group=GROUP, base_value=85_400.0, median=14_000.0) \
-        == ("fund paid per licensed doctor or pharmacist: 6.1× the median of 二级 hospitals in 330102 "
-            "(85,400 yuan vs median 14,000 yuan)")
+    assert (
+        sentence("provider", "drug_share__peer_pct", 0.97, group=GROUP)
+        == "share of the amount spent on drugs: percentile 97 among 二级 hospitals in 330102"
+    )
+    assert sentence(
+        "provider", "fund_per_staff__peer_ratio", 6.1, group=GROUP, base_value=85_400.0, median=14_000.0
+    ) == (
+        "fund paid per licensed doctor or pharmacist: 6.1× the median of 二级 hospitals in 330102 "
+        "(85,400 yuan vs median 14,000 yuan)"
+    )
     # a ratio to a zero median says nothing: the value and the median instead
-    assert sentence("provider", "rule_hits_total__peer_ratio", 4001.0, group="clinic-L1", base_value=12.0,
-                    median=0.0, lang="zh") == "违反任一审核规则的结算笔数: 12 (一级诊所中位数 0)"
+    assert (
+        sentence(
+            "provider", "rule_hits_total__peer_ratio", 4001.0, group="clinic-L1", base_value=12.0, median=0.0, lang="zh"
+        )
+        == "违反任一审核规则的结算笔数: 12 (一级诊所中位数 0)"
+    )
     assert sentence("provider", "prior_inspections", 3.0, lang="zh") == "以往检查次数: 3"
     assert sentence("person", "prior_fraud_findings", 1.0) == "frauds found by earlier inspections: 1"
 

@@ -22,14 +22,22 @@ FEATURES = [f"feat_{i:02d}" for i in range(18)]
 def ranked(prefix: str, n: int, seed: int, provider: bool) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     risk = np.sort(rng.random(n))[::-1]
-    frame = pd.DataFrame({
-        "rank": np.arange(1, n + 1), "entity_id": [f"{prefix}{i:04d}" for i in range(n)],
-        "risk_score": risk, "model_score": rng.random(n), "anomaly_score": rng.random(n),
-        "outlier_score": rng.random(n), "rule_hits": rng.integers(0, 9, n),
-        "amount_at_risk": rng.random(n) * 1e5, "reasons": ["fund paid 3.1x the peer median <script>"] * n})
+    frame = pd.DataFrame(
+        {
+            "rank": np.arange(1, n + 1),
+            "entity_id": [f"{prefix}{i:04d}" for i in range(n)],
+            "risk_score": risk,
+            "model_score": rng.random(n),
+            "anomaly_score": rng.random(n),
+            "outlier_score": rng.random(n),
+            "rule_hits": rng.integers(0, 9, n),
+            "amount_at_risk": rng.random(n) * 1e5,
+            "reasons": ["fund paid 3.1x the peer median <script>"] * n,
+        }
+    )
     if provider:
         frame = frame.assign(provider_type="hospital", region="330102", credit_grade="B")
-    return frame.sample(frac=1.0, random_state=seed)        # the page sorts by rank itself
+    return frame.sample(frac=1.0, random_state=seed)  # the page sorts by rank itself
 
 
 def context(lang: str = "en") -> ReportContext:
@@ -38,16 +46,30 @@ def context(lang: str = "en") -> ReportContext:
     drifted = train.assign(feat_00=train["feat_00"] + 3, feat_01=train["feat_01"] * 1.5)
     drift = {"provider": psi(profile(train), drifted), "person": psi(profile(train), train)}
     return ReportContext(
-        period="2024-06", generated_at="2024-07-02 06:00 UTC",
+        period="2024-06",
+        generated_at="2024-07-02 06:00 UTC",
         model_versions={"provider": "fundguard-provider v7", "person": "fundguard-person v4"},
-        data_fingerprint="sha256:0f1e2d", code_version="git:abc1234",
+        data_fingerprint="sha256:0f1e2d",
+        code_version="git:abc1234",
         lists={"provider": ranked("H", 60, 1, True), "person": ranked("R", 45, 2, False)},
-        shap={"provider": pd.DataFrame(rng.normal(size=(60, 18)) * 0.7 ** np.arange(18), columns=FEATURES),
-              "person": pd.DataFrame(columns=FEATURES, dtype=float)},
+        shap={
+            "provider": pd.DataFrame(rng.normal(size=(60, 18)) * 0.7 ** np.arange(18), columns=FEATURES),
+            "person": pd.DataFrame(columns=FEATURES, dtype=float),
+        },
         feature_names={f: f"plain meaning of {f}" for f in FEATURES},
-        rule_hits=pd.DataFrame({"rule_id": ["R01_SEX", "R05_DUP"], "name_en": ["Sex-restricted item", "Duplicate line"],
-                                "name_zh": ["性别限定项目", "重复收费"], "claims": [4, 120], "entities": [2, 30]}),
-        drift=drift, retrain={e: retrain_due(t) for e, t in drift.items()}, lang=lang)
+        rule_hits=pd.DataFrame(
+            {
+                "rule_id": ["R01_SEX", "R05_DUP"],
+                "name_en": ["Sex-restricted item", "Duplicate line"],
+                "name_zh": ["性别限定项目", "重复收费"],
+                "claims": [4, 120],
+                "entities": [2, 30],
+            }
+        ),
+        drift=drift,
+        retrain={e: retrain_due(t) for e, t in drift.items()},
+        lang=lang,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +98,7 @@ def test_page_shows_period_versions_and_the_top_of_each_list(html):
     assert "fundguard-provider v7" in html and "sha256:0f1e2d" in html and "git:abc1234" in html
     for entity_id in ("H0000", "H0019", "R0000", "R0019"):
         assert f"<td>{entity_id}</td>" in html
-    assert "H0020" not in html and "R0020" not in html          # top 20 only
+    assert "H0020" not in html and "R0020" not in html  # top 20 only
     assert html.index("<td>H0000</td>") < html.index("<td>H0001</td>") < html.index("<td>H0019</td>")
     assert "Top 20 of 60" in html and "330102" in html
 
@@ -89,7 +111,7 @@ def test_banner_and_drift_bands(html):
 
 
 def test_banner_when_not_due_or_not_checked():
-    bare = {**context().__dict__, "lists": {}, "shap": {}}          # no charts: only the banner matters
+    bare = {**context().__dict__, "lists": {}, "shap": {}}  # no charts: only the banner matters
     calm = render_report(ReportContext(**{**bare, "retrain": (False, "retraining not due: 0 of 6")}))
     assert 'class="banner ok"' in calm and "Retraining not due" in calm and "all: retraining not due" in calm
     unknown = render_report(ReportContext(**{**bare, "retrain": None, "drift": {}}))
@@ -98,7 +120,7 @@ def test_banner_when_not_due_or_not_checked():
 
 def test_images_are_valid_base64_pngs_without_metadata(html):
     pngs = images(html)
-    assert len(pngs) == 3       # two histograms, one SHAP chart (the person SHAP table is empty)
+    assert len(pngs) == 3  # two histograms, one SHAP chart (the person SHAP table is empty)
     for png in pngs:
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and b"Software" not in png
         with Image.open(io.BytesIO(png)) as image:
@@ -135,8 +157,17 @@ def test_identical_inputs_give_identical_html_and_are_not_mutated(html):
 
 def test_chinese_headings(html_zh):
     assert '<html lang="zh-CN">' in html_zh
-    for heading in ("医保基金监管：月度稽核名单", "定点医药机构", "参保人", "风险分分布", "审核规则命中",
-                    "数据漂移", "评分说明", "需要重新训练模型", "前 20 名（共 60）"):
+    for heading in (
+        "医保基金监管：月度稽核名单",
+        "定点医药机构",
+        "参保人",
+        "风险分分布",
+        "审核规则命中",
+        "数据漂移",
+        "评分说明",
+        "需要重新训练模型",
+        "前 20 名（共 60）",
+    ):
         assert heading in html_zh
     assert "性别限定项目" in html_zh and "act 需处理" in html_zh and "特征00的含义" in html_zh
     assert len(images(html_zh)) == 3
@@ -153,6 +184,7 @@ def test_feature_names_per_entity_and_unknown_language():
 def test_cells_are_formatted():
     assert fmt(0.12345, "score") == "0.123" and fmt(1234567.891, "money") == "1,234,567.89"
     assert fmt(12000, "int") == "12,000" and fmt(np.nan, "score") == "—" and fmt(["a", "b"]) == "a; b"
+
 
 def test_chart_labels_fall_back_to_column_names_without_a_chinese_font(monkeypatch):
     monkeypatch.setattr(report, "cjk_font", lambda: None)
