@@ -34,9 +34,14 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(config: AppConfig) -> FastAPI:
     """The app over `config.scores_dir` and the outcomes database at `config.outcomes_url`."""
-    app = FastAPI(title="fundguard", version="1", docs_url=None, redoc_url=None,  # FastAPI's own load from a CDN
-                  description="Inspection lists, case files and dispositions (医保基金监管). Send "
-                              "`Authorization: Bearer <token>`; tokens come from `fundguard users add`.")
+    app = FastAPI(
+        title="fundguard",
+        version="1",
+        docs_url=None,
+        redoc_url=None,  # FastAPI's own load from a CDN
+        description="Inspection lists, case files and dispositions (医保基金监管). Send "
+        "`Authorization: Bearer <token>`; tokens come from `fundguard users add`.",
+    )
     app.state.fundguard = make_state(config)
     app.state.store, app.state.scores = app.state.fundguard.store, app.state.fundguard.scores
     errors.install(app)

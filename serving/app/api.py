@@ -41,39 +41,76 @@ def me(user: Viewer) -> dict:
 
 @router.get("/periods")
 def periods(s: State, user: Viewer) -> list[dict]:
-    return [{"period": p, "providers": s.scores.count(p, "provider"), "persons": s.scores.count(p, "person"),
-             "model_versions": s.scores.manifest(p).get("models", {})} for p in s.scores.periods()]
+    return [
+        {
+            "period": p,
+            "providers": s.scores.count(p, "provider"),
+            "persons": s.scores.count(p, "person"),
+            "model_versions": s.scores.manifest(p).get("models", {}),
+        }
+        for p in s.scores.periods()
+    ]
 
 
 @router.get("/periods/{period}/{entity_type}")
-def api_list(period: PeriodPath, entity_type: Entity, s: State, user: Viewer, f: ListFilters,
-             page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
-             page_size: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+def api_list(
+    period: PeriodPath,
+    entity_type: Entity,
+    s: State,
+    user: Viewer,
+    f: ListFilters,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict:
     table = listing(s, period, entity_type, f)
     s.store.log(user, "view_list", period, entity_type, None, {**f.query(), "page": page})
-    rows = table.iloc[(page - 1) * page_size: page * page_size]
-    return {"period": period, "entity_type": entity_type, "total": len(table), "page": page,
-            "page_size": page_size, "rows": records(rows)}
+    rows = table.iloc[(page - 1) * page_size : page * page_size]
+    return {
+        "period": period,
+        "entity_type": entity_type,
+        "total": len(table),
+        "page": page,
+        "page_size": page_size,
+        "rows": records(rows),
+    }
 
 
-@router.get("/periods/{period}/{entity_type}/export",
-            responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
-def api_export(request: Request, period: PeriodPath, entity_type: Entity, s: State, user: Supervisor,
-               f: ListFilters, format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx") -> Response:
+@router.get("/periods/{period}/{entity_type}/export", responses={200: {"content": {"text/csv": {}, XLSX: {}}}})
+def api_export(
+    request: Request,
+    period: PeriodPath,
+    entity_type: Entity,
+    s: State,
+    user: Supervisor,
+    f: ListFilters,
+    format: Annotated[Literal["csv", "xlsx"], Query()] = "xlsx",
+) -> Response:
     full = listing(s, period, entity_type, f)
     record_or_refuse(request, s, user)
     table = full.head(EXPORT_ROWS)
     omitted = len(full) - len(table)
-    s.store.log(user, "export", period, entity_type, None, {**f.query(), "format": format, "rows": len(table),
-                                                             "omitted": omitted})
+    s.store.log(
+        user,
+        "export",
+        period,
+        entity_type,
+        None,
+        {**f.query(), "format": format, "rows": len(table), "omitted": omitted},
+    )
     name = f"fundguard_{period}_{entity_type}s"
     extra = {"X-Rows-Omitted": str(omitted)}  # beyond EXPORT_ROWS; the full ranking is in the Parquet file
     if format == "csv":
         body = excel_safe(table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")  # BOM: Excel reads 中文
-        return Response(body, media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **extra})
-    return Response(workbook_bytes({entity_type: table}), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **extra})
+        return Response(
+            body,
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **extra},
+        )
+    return Response(
+        workbook_bytes({entity_type: table}),
+        media_type=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **extra},
+    )
 
 
 @router.get("/cases/{period}/{entity_type}/{entity_id}")
@@ -82,16 +119,23 @@ def api_case(period: PeriodPath, entity_type: Entity, entity_id: EntityId, s: St
 
 
 @router.post("/cases/{period}/{entity_type}/{entity_id}/dispositions", status_code=201)
-def api_dispose(period: PeriodPath, entity_type: Entity, entity_id: EntityId, body: Disposition, s: State,
-                user: Reviewer) -> dict:
+def api_dispose(
+    period: PeriodPath, entity_type: Entity, entity_id: EntityId, body: Disposition, s: State, user: Reviewer
+) -> dict:
     entity_row(s, period, entity_type, entity_id)
     try:
         body.check()
     except ValueError as exc:
         raise HTTPException(422, str(exc)) from exc
     new_id = dispose(s, user, period, entity_type, entity_id, body)
-    return {"id": new_id, "period": period, "entity_type": entity_type, "entity_id": entity_id,
-            **body.model_dump(), "reviewer": user.name}
+    return {
+        "id": new_id,
+        "period": period,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        **body.model_dump(),
+        "reviewer": user.name,
+    }
 
 
 def record_or_refuse(request: Request, s: AppState, user: User) -> None:
@@ -99,13 +143,19 @@ def record_or_refuse(request: Request, s: AppState, user: User) -> None:
     (409, audited) while the dispositions chain does not verify, as training refuses its labels."""
     problem = s.chains.dispositions_intact()
     if problem:
-        raise refuse(request, user, 409, f"the outcomes record does not verify ({problem}); exports of it are "
-                                         f"refused until the database is restored (see `fundguard audit verify`)")
+        raise refuse(
+            request,
+            user,
+            409,
+            f"the outcomes record does not verify ({problem}); exports of it are "
+            f"refused until the database is restored (see `fundguard audit verify`)",
+        )
 
 
 @router.get("/dispositions")
-def api_dispositions(request: Request, s: State, user: Viewer,
-                     period: Annotated[str | None, Query(pattern=PERIOD_REGEX)] = None) -> list[dict]:
+def api_dispositions(
+    request: Request, s: State, user: Viewer, period: Annotated[str | None, Query(pattern=PERIOD_REGEX)] = None
+) -> list[dict]:
     record_or_refuse(request, s, user)
     s.store.log(user, "view_dispositions", period)
     return records(s.store.dispositions(period=period))

@@ -36,9 +36,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 class AppConfig:
     scores_dir: Path
     outcomes_url: str
-    page_size: int = 50          # 1..500
-    secure_cookie: bool = False   # set when served over HTTPS
-    patterns: tuple[tuple[str, str], ...] = ()   # (key, plain name) offered in the disposition form
+    page_size: int = 50  # 1..500
+    secure_cookie: bool = False  # set when served over HTTPS
+    patterns: tuple[tuple[str, str], ...] = ()  # (key, plain name) offered in the disposition form
 
 
 class ChainWatch:
@@ -87,6 +87,7 @@ class ChainWatch:
 class AppState:
     """What the routes share: the configuration, the scored months, the outcomes database, the
     page templates and the chains' last check (one per app, kept on `app.state.fundguard`)."""
+
     config: AppConfig
     scores: ScoreStore
     store: OutcomeStore
@@ -105,8 +106,12 @@ def _blank(value, fmt: str) -> str:
 
 
 def make_state(config: AppConfig) -> AppState:
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
-                      finalize=lambda v: "" if v is None else v)  # a missing level or diagnosis shows blank
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=StrictUndefined,
+        finalize=lambda v: "" if v is None else v,
+    )  # a missing level or diagnosis shows blank
     env.filters["money"] = lambda v: _blank(v, ",.2f")
     env.filters["score"] = lambda v: _blank(v, ".3f")
     store = OutcomeStore(config.outcomes_url)
@@ -146,18 +151,28 @@ def current_user(request: Request) -> User:
 def refuse(request: Request, user: User | None, status: int, reason: str) -> HTTPException:
     """The answer to a refused request, written to the audit log first (who asked for what, and why
     not): a refusal is as much a part of the record as what was allowed."""
-    state(request).store.log(user or User("-", "-"), "refused", detail={
-        "path": request.url.path, "method": request.method, "status": status, "reason": reason,
-        "address": client_address(request)})
+    state(request).store.log(
+        user or User("-", "-"),
+        "refused",
+        detail={
+            "path": request.url.path,
+            "method": request.method,
+            "status": status,
+            "reason": reason,
+            "address": client_address(request),
+        },
+    )
     return HTTPException(status, reason)
 
 
 def require(role: str, message: str):
     """A dependency that lets only `role` through (403 with `message` for the other role, audited)."""
+
     def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if user.role != role:
             raise refuse(request, user, 403, message)
         return user
+
     return check
 
 
@@ -170,6 +185,7 @@ Auditor = Annotated[User, Depends(require("supervisor", "only supervisors read t
 @dataclass(frozen=True)
 class Filters:
     """What a list request asks for (validated by `list_filters` from the query string)."""
+
     region: str | None = None
     provider_type: str | None = None
     grade: Grade | None = None
@@ -182,14 +198,17 @@ class Filters:
         return {k: v for k, v in asdict(self).items() if v not in (None, "") and not (k == "sort" and v == "rank")}
 
 
-def list_filters(region: Annotated[str | None, Query(max_length=64)] = None,
-                 provider_type: Annotated[str | None, Query(max_length=64)] = None,
-                 grade: Annotated[Grade | None, Query()] = None,
-                 status: Annotated[Status | None, Query()] = None,
-                 sort: Annotated[Sort, Query()] = "rank",
-                 order: Annotated[Literal["asc", "desc"] | None, Query()] = None) -> Filters:
-    return Filters(region=region or None, provider_type=provider_type or None, grade=grade, status=status,
-                   sort=sort, order=order)
+def list_filters(
+    region: Annotated[str | None, Query(max_length=64)] = None,
+    provider_type: Annotated[str | None, Query(max_length=64)] = None,
+    grade: Annotated[Grade | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
+    sort: Annotated[Sort, Query()] = "rank",
+    order: Annotated[Literal["asc", "desc"] | None, Query()] = None,
+) -> Filters:
+    return Filters(
+        region=region or None, provider_type=provider_type or None, grade=grade, status=status, sort=sort, order=order
+    )
 
 
 ListFilters = Annotated[Filters, Depends(list_filters)]

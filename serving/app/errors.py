@@ -21,10 +21,16 @@ from serving.store.outcomes import User
 # the pages need nothing from elsewhere: their script and style sheet are files under /static, the
 # charts inline SVG (presentation attributes, no style attributes), Swagger UI's assets are served
 # from the package; data: images are Swagger UI's icons
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
-SECURITY_HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
-                    (b"x-frame-options", b"DENY"), (b"referrer-policy", b"same-origin")]
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = [
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"same-origin"),
+]
 NO_STORE = (b"cache-control", b"no-store")  # lists, cases, exports, API answers: personal data, not for caches
 
 
@@ -58,8 +64,11 @@ async def http_error(request: Request, exc: StarletteHTTPException):
     if exc.status_code == 401:
         back = str(request.url.path).removesuffix("/disposition")  # a form post resumes on its case page
         return RedirectResponse(f"/login?{urlencode({'next': safe_next(back)})}", 303)
-    html = state(request).templates.get_template("error.html.j2").render(status=exc.status_code, warning="",
-                                                                          message=exc.detail, user=None)
+    html = (
+        state(request)
+        .templates.get_template("error.html.j2")
+        .render(status=exc.status_code, warning="", message=exc.detail, user=None)
+    )
     return HTMLResponse(html, exc.status_code)
 
 
@@ -69,29 +78,42 @@ async def same_origin(request: Request, call_next):
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         source = request.headers.get("origin") or request.headers.get("referer")
         if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
-            await run_in_threadpool(state(request).store.log, User("-", "-"), "refused", detail={
-                "path": request.url.path, "method": request.method, "status": 403, "address": client_address(request),
-                "reason": "cross-origin request refused", "origin": clean_text(source[:200])})
+            await run_in_threadpool(
+                state(request).store.log,
+                User("-", "-"),
+                "refused",
+                detail={
+                    "path": request.url.path,
+                    "method": request.method,
+                    "status": 403,
+                    "address": client_address(request),
+                    "reason": "cross-origin request refused",
+                    "origin": clean_text(source[:200]),
+                },
+            )
             return JSONResponse({"detail": "cross-origin request refused"}, 403)
     return await call_next(request)
 
 
 async def busy(request: Request, exc: OperationalError):
-    return JSONResponse({"detail": "the outcomes database is busy or unreachable; try again shortly"}, 503,
-                        headers={"Retry-After": "5"})
+    return JSONResponse(
+        {"detail": "the outcomes database is busy or unreachable; try again shortly"}, 503, headers={"Retry-After": "5"}
+    )
 
 
 async def gone(request: Request, exc: FileNotFoundError):
-    return JSONResponse({"detail": "that month's outputs are missing or being replaced by a re-run; "
-                                   "try again shortly"}, 404)
+    return JSONResponse(
+        {"detail": "that month's outputs are missing or being replaced by a re-run; try again shortly"}, 404
+    )
 
 
 async def invalid(request: Request, exc: RequestValidationError):
     """422 naming the fields; what was sent is echoed cleaned (a lone surrogate in the input, which
     UTF-8 cannot carry, would otherwise turn the answer into a 500)."""
     problems = [f"{'.'.join(str(p) for p in e.get('loc', ()) if p != 'body')}: {e.get('msg')}" for e in exc.errors()]
-    return JSONResponse({"detail": clean_text("malformed request: " + "; ".join(problems)),
-                         "errors": jsonable(exc.errors())}, 422)
+    return JSONResponse(
+        {"detail": clean_text("malformed request: " + "; ".join(problems)), "errors": jsonable(exc.errors())}, 422
+    )
 
 
 def install(app: FastAPI) -> None:

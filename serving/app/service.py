@@ -21,6 +21,7 @@ AMOUNT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")  # ASCI
 
 class Disposition(BaseModel):
     """What a reviewer records after the inspection."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
     outcome: Literal["fraud", "violation", "clean", "withdrawn"]
     pattern: str | None = Field(None, max_length=64, description="the violation found, e.g. upcoding")
@@ -54,8 +55,9 @@ class Disposition(BaseModel):
 
 def need_period(s: AppState, period: str) -> str:
     if not s.scores.has(period):
-        raise HTTPException(404, f"period {period} has not been scored (scored: "
-                                 f"{', '.join(s.scores.periods()) or 'none yet'})")
+        raise HTTPException(
+            404, f"period {period} has not been scored (scored: {', '.join(s.scores.periods()) or 'none yet'})"
+        )
     return period
 
 
@@ -100,15 +102,27 @@ def case_view(s: AppState, user: User, period: str, entity: str, entity_id: str,
     row = entity_row(s, period, entity, entity_id)
     history = s.scores.risk_history(entity, entity_id, period)
     s.store.log(user, "view_case", period, entity, entity_id, detail)
-    return {"row": jsonable(row), "case": s.scores.case(period, entity, entity_id),
-            "dispositions": records(s.store.dispositions(period=period, entity_type=entity, entity_id=entity_id)),
-            "risk_history": records(history)}
+    return {
+        "row": jsonable(row),
+        "case": s.scores.case(period, entity, entity_id),
+        "dispositions": records(s.store.dispositions(period=period, entity_type=entity, entity_id=entity_id)),
+        "risk_history": records(history),
+    }
 
 
 def dispose(s: AppState, user: User, period: str, entity: str, entity_id: str, body: Disposition) -> int:
     """Record a checked disposition, tagged with the data folder the month's list came from."""
-    return s.store.record_disposition(user, period, entity, entity_id, body.outcome, body.pattern,
-                                      body.amount_recovered, body.note, s.scores.manifest(period).get("data"))
+    return s.store.record_disposition(
+        user,
+        period,
+        entity,
+        entity_id,
+        body.outcome,
+        body.pattern,
+        body.amount_recovered,
+        body.note,
+        s.scores.manifest(period).get("data"),
+    )
 
 
 def parse_amount(text: str) -> float | None:
@@ -118,15 +132,17 @@ def parse_amount(text: str) -> float | None:
     if not text:
         return None
     if not AMOUNT.fullmatch(text):
-        raise ValueError(f"amount_recovered: must be a number of yuan such as 1234.5 or 1,234.50, "
-                         f"got {clean_text(text[:20])!r}")
+        raise ValueError(
+            f"amount_recovered: must be a number of yuan such as 1234.5 or 1,234.50, got {clean_text(text[:20])!r}"
+        )
     return float(text.replace(",", ""))
 
 
 def clean_text(value: str) -> str:
     """`value` with lone surrogates (which no UTF-8 answer can carry) replaced by U+FFFD."""
-    return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if LONE_SURROGATE.search(value) \
-        else value
+    return (
+        value.encode("utf-16", "surrogatepass").decode("utf-16", "replace") if LONE_SURROGATE.search(value) else value
+    )
 
 
 def message(exc: Exception) -> str:

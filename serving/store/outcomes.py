@@ -66,16 +66,17 @@ from sqlalchemy.engine import Connection, Engine
 ROLES = ("reviewer", "supervisor")
 OUTCOMES = ("fraud", "violation", "clean", "withdrawn")  # withdrawn: a mistaken record, no label
 LABEL_OF = {"fraud": "fraud", "violation": "fraud", "clean": "clean"}
-SESSION_LIFETIME = dt.timedelta(hours=12)   # a session ends this long after sign-in, used or not
-SESSION_IDLE = dt.timedelta(minutes=30)     # ... or after this long without a request
-SESSION_TOUCH = dt.timedelta(seconds=60)    # last_seen is written at most this often per session
-THROTTLE_FAILURES = 5                       # failed sign-ins of one name or one address ...
+SESSION_LIFETIME = dt.timedelta(hours=12)  # a session ends this long after sign-in, used or not
+SESSION_IDLE = dt.timedelta(minutes=30)  # ... or after this long without a request
+SESSION_TOUCH = dt.timedelta(seconds=60)  # last_seen is written at most this often per session
+THROTTLE_FAILURES = 5  # failed sign-ins of one name or one address ...
 THROTTLE_WINDOW = dt.timedelta(minutes=15)  # ... within this window refuse further tries until it passes
-GENESIS = "0" * 64                          # the "previous hash" of a chain's first row
+GENESIS = "0" * 64  # the "previous hash" of a chain's first row
 
 metadata = MetaData()
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("role", String(16), nullable=False),
     Column("token_sha256", String(64), nullable=False, unique=True),
@@ -83,11 +84,12 @@ users = Table(
     Column("revoked_at", DateTime),
 )
 dispositions = Table(
-    "dispositions", metadata,
+    "dispositions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("recorded_at", DateTime, nullable=False),
     Column("reviewer", String(64), nullable=False),
-    Column("dataset", String(512)),   # the data folder the scored list came from (its manifest's `data`)
+    Column("dataset", String(512)),  # the data folder the scored list came from (its manifest's `data`)
     Column("period", String(7), nullable=False, index=True),
     Column("entity_type", String(8), nullable=False),
     Column("entity_id", String(64), nullable=False),
@@ -95,10 +97,11 @@ dispositions = Table(
     Column("pattern", String(64)),
     Column("amount_recovered", Float),
     Column("note", Text),
-    Column("row_hash", String(64)),   # the chain: sha256(previous row's hash, this row's canonical JSON)
+    Column("row_hash", String(64)),  # the chain: sha256(previous row's hash, this row's canonical JSON)
 )
 audit = Table(
-    "audit", metadata,
+    "audit",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
     Column("user", String(64), nullable=False),
@@ -111,8 +114,9 @@ audit = Table(
     Column("row_hash", String(64)),
 )
 sessions = Table(
-    "sessions", metadata,
-    Column("id_sha256", String(64), primary_key=True),   # the cookie holds the id; only its hash is kept
+    "sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),  # the cookie holds the id; only its hash is kept
     Column("user", String(64), nullable=False, index=True),
     Column("created_at", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
@@ -120,7 +124,8 @@ sessions = Table(
     Column("ended_at", DateTime),
 )
 sign_in_failures = Table(
-    "sign_in_failures", metadata,
+    "sign_in_failures",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False, index=True),
     Column("user", String(64)),
@@ -155,6 +160,7 @@ class TamperedRecord(Exception):
 @dataclass(frozen=True)
 class ChainCheck:
     """The walk of one chain: rows checked, and the first row that breaks it (None: intact)."""
+
     table: str
     rows: int
     broken_id: int | None = None
@@ -217,9 +223,14 @@ def verify_chain(conn: Connection, table: Table) -> ChainCheck:
         if not row["row_hash"]:
             return ChainCheck(table.name, rows, row["id"], "no hash: inserted behind the application's back")
         if not hmac.compare_digest(expected, row["row_hash"]):
-            return ChainCheck(table.name, rows, row["id"], "its hash does not match its contents and the row "
-                                                           "before it: this row was changed or inserted, or "
-                                                           "the row before it removed")
+            return ChainCheck(
+                table.name,
+                rows,
+                row["id"],
+                "its hash does not match its contents and the row "
+                "before it: this row was changed or inserted, or "
+                "the row before it removed",
+            )
         previous = row["row_hash"]
     return ChainCheck(table.name, rows)
 
@@ -234,12 +245,23 @@ def _append(conn: Connection, table: Table, values: Mapping[str, Any]) -> int:
     return row["id"]
 
 
-def _audit(conn: Connection, user: User, action: str, period=None, entity_type=None, entity_id=None,
-           detail=None) -> None:
-    _append(conn, audit, dict(at=_now(), user=user.name[:64], role=user.role, action=action, period=period,
-                              entity_type=entity_type, entity_id=entity_id,
-                              detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
-                              if detail else None))
+def _audit(
+    conn: Connection, user: User, action: str, period=None, entity_type=None, entity_id=None, detail=None
+) -> None:
+    _append(
+        conn,
+        audit,
+        dict(
+            at=_now(),
+            user=user.name[:64],
+            role=user.role,
+            action=action,
+            period=period,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            detail=json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str) if detail else None,
+        ),
+    )
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -291,13 +313,19 @@ class OutcomeStore:
         with self.writing() as conn:
             for table in APPEND_ONLY:
                 for verb in ("UPDATE", "DELETE"):
-                    conn.execute(text(
-                        f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
-                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"))
-                conn.execute(text(
-                    f"CREATE TRIGGER IF NOT EXISTS {table}_insert_at_end BEFORE INSERT ON {table} "
-                    f"WHEN NEW.id IS NULL OR NEW.id <= (SELECT COALESCE(MAX(id), 0) FROM {table}) "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows are only added after the last'); END"))
+                    conn.execute(
+                        text(
+                            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{verb.lower()} BEFORE {verb} ON {table} "
+                            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+                        )
+                    )
+                conn.execute(
+                    text(
+                        f"CREATE TRIGGER IF NOT EXISTS {table}_insert_at_end BEFORE INSERT ON {table} "
+                        f"WHEN NEW.id IS NULL OR NEW.id <= (SELECT COALESCE(MAX(id), 0) FROM {table}) "
+                        f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: rows are only added after the last'); END"
+                    )
+                )
 
     def _add_chains(self) -> None:
         """A database from before the chains: add `row_hash` and hash the existing rows in id order
@@ -334,8 +362,9 @@ class OutcomeStore:
     def revoke(self, name: str) -> bool:
         """Lock a user out: their token stops working and their sessions end now."""
         with self.writing() as conn:
-            done = conn.execute(users.update().where(users.c.name == name, users.c.revoked_at.is_(None))
-                                .values(revoked_at=_now()))
+            done = conn.execute(
+                users.update().where(users.c.name == name, users.c.revoked_at.is_(None)).values(revoked_at=_now())
+            )
             _end_sessions(conn, name)
         return done.rowcount > 0
 
@@ -344,17 +373,25 @@ class OutcomeStore:
         if not token:
             raise AccessError("no token")
         with self.engine.connect() as conn:
-            row = conn.execute(select(users.c.name, users.c.role)
-                               .where(users.c.token_sha256 == _hash(token), users.c.revoked_at.is_(None))).first()
+            row = conn.execute(
+                select(users.c.name, users.c.role).where(
+                    users.c.token_sha256 == _hash(token), users.c.revoked_at.is_(None)
+                )
+            ).first()
         if row is None:
             raise AccessError("unknown or revoked token")
         return User(row.name, row.role)
 
     def users(self) -> pd.DataFrame:
         with self.engine.connect() as conn:
-            return pd.DataFrame(conn.execute(select(users.c.name, users.c.role, users.c.created_at,
-                                                    users.c.revoked_at).order_by(users.c.name)).mappings().all(),
-                                columns=["name", "role", "created_at", "revoked_at"])
+            return pd.DataFrame(
+                conn.execute(
+                    select(users.c.name, users.c.role, users.c.created_at, users.c.revoked_at).order_by(users.c.name)
+                )
+                .mappings()
+                .all(),
+                columns=["name", "role", "created_at", "revoked_at"],
+            )
 
     # sign-in and sessions ------------------------------------------------------------------------
     def sign_in(self, name: str, token: str, address: str | None) -> tuple[User, str]:
@@ -373,8 +410,15 @@ class OutcomeStore:
         session = secrets.token_urlsafe(32)
         now = _now()
         with self.writing() as conn:
-            conn.execute(insert(sessions).values(id_sha256=_hash(session), user=user.name, created_at=now,
-                                                 last_seen=now, expires_at=now + SESSION_LIFETIME))
+            conn.execute(
+                insert(sessions).values(
+                    id_sha256=_hash(session),
+                    user=user.name,
+                    created_at=now,
+                    last_seen=now,
+                    expires_at=now + SESSION_LIFETIME,
+                )
+            )
             conn.execute(delete(sign_in_failures).where(sign_in_failures.c.user == user.name))
             conn.execute(delete(sessions).where(sessions.c.expires_at < now - SESSION_LIFETIME))
             _audit(conn, user, "login", detail={"address": address})
@@ -397,9 +441,11 @@ class OutcomeStore:
             raise AccessError("not signed in")
         key, now = _hash(session), _now()
         with self.engine.connect() as conn:
-            row = conn.execute(select(sessions, users.c.role, users.c.revoked_at)
-                               .join(users, users.c.name == sessions.c.user)
-                               .where(sessions.c.id_sha256 == key)).first()
+            row = conn.execute(
+                select(sessions, users.c.role, users.c.revoked_at)
+                .join(users, users.c.name == sessions.c.user)
+                .where(sessions.c.id_sha256 == key)
+            ).first()
         if row is None or row.ended_at is not None or row.revoked_at is not None:
             raise AccessError("signed out")
         if now >= row.expires_at or now - row.last_seen >= SESSION_IDLE:
@@ -415,8 +461,11 @@ class OutcomeStore:
         if not session:
             return False
         with self.writing() as conn:
-            done = conn.execute(update(sessions).where(sessions.c.id_sha256 == _hash(session),
-                                                       sessions.c.ended_at.is_(None)).values(ended_at=_now()))
+            done = conn.execute(
+                update(sessions)
+                .where(sessions.c.id_sha256 == _hash(session), sessions.c.ended_at.is_(None))
+                .values(ended_at=_now())
+            )
         return done.rowcount > 0
 
     def _failed(self, name: str | None, address: str | None, via: str) -> None:
@@ -430,8 +479,12 @@ class OutcomeStore:
         wait = self.throttled_for(name, address)
         if wait:
             with self.writing() as conn:
-                _audit(conn, User(name or "-", "-"), "login_throttled",
-                       detail={"address": address, "via": via, "retry_after": wait})
+                _audit(
+                    conn,
+                    User(name or "-", "-"),
+                    "login_throttled",
+                    detail={"address": address, "via": via, "retry_after": wait},
+                )
             raise Throttled(f"too many failed sign-ins; try again in {wait // 60 + 1} minutes", wait)
 
     def throttled_for(self, name: str | None, address: str | None) -> int:
@@ -442,36 +495,78 @@ class OutcomeStore:
             for column, value in ((sign_in_failures.c.user, name), (sign_in_failures.c.address, address)):
                 if not value:
                     continue
-                times = conn.execute(select(sign_in_failures.c.at).where(
-                    column == value, sign_in_failures.c.at > now - THROTTLE_WINDOW)
-                    .order_by(sign_in_failures.c.at)).scalars().all()
+                times = (
+                    conn.execute(
+                        select(sign_in_failures.c.at)
+                        .where(column == value, sign_in_failures.c.at > now - THROTTLE_WINDOW)
+                        .order_by(sign_in_failures.c.at)
+                    )
+                    .scalars()
+                    .all()
+                )
                 if len(times) >= THROTTLE_FAILURES:
                     until = times[len(times) - THROTTLE_FAILURES] + THROTTLE_WINDOW
                     wait = max(wait, int((until - now).total_seconds()) + 1)
         return wait
 
     # dispositions and audit ------------------------------------------------------------------
-    def record_disposition(self, user: User, period: str, entity_type: str, entity_id: str, outcome: str,
-                           pattern: str | None, amount_recovered: float | None, note: str | None,
-                           dataset: str | None = None) -> int:
+    def record_disposition(
+        self,
+        user: User,
+        period: str,
+        entity_type: str,
+        entity_id: str,
+        outcome: str,
+        pattern: str | None,
+        amount_recovered: float | None,
+        note: str | None,
+        dataset: str | None = None,
+    ) -> int:
         """One disposition and its audit entry, in one transaction (both or neither), each at the
         end of its chain."""
         if user.role != "reviewer":
             raise PermissionError("only reviewers record dispositions")
         if outcome not in OUTCOMES:
             raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}")
-        values = dict(recorded_at=_now(), reviewer=user.name, dataset=dataset, period=period, entity_type=entity_type,
-                      entity_id=entity_id, outcome=outcome, pattern=pattern or None,
-                      amount_recovered=amount_recovered, note=note or None)
+        values = dict(
+            recorded_at=_now(),
+            reviewer=user.name,
+            dataset=dataset,
+            period=period,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            outcome=outcome,
+            pattern=pattern or None,
+            amount_recovered=amount_recovered,
+            note=note or None,
+        )
         with self.writing() as conn:
             new_id = _append(conn, dispositions, values)
-            _audit(conn, user, "dispose", period, entity_type, entity_id,
-                   {"disposition_id": new_id, "outcome": outcome, "pattern": pattern,
-                    "amount_recovered": amount_recovered})
+            _audit(
+                conn,
+                user,
+                "dispose",
+                period,
+                entity_type,
+                entity_id,
+                {
+                    "disposition_id": new_id,
+                    "outcome": outcome,
+                    "pattern": pattern,
+                    "amount_recovered": amount_recovered,
+                },
+            )
         return int(new_id)
 
-    def log(self, user: User, action: str, period: str | None = None, entity_type: str | None = None,
-            entity_id: str | None = None, detail: dict[str, Any] | None = None) -> None:
+    def log(
+        self,
+        user: User,
+        action: str,
+        period: str | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
         with self.writing() as conn:
             _audit(conn, user, action, period, entity_type, entity_id, detail)
 
@@ -484,16 +579,20 @@ class OutcomeStore:
         with self.engine.connect() as conn:
             return verify_chain(conn, dispositions)
 
-    def dispositions(self, period: str | None = None, entity_type: str | None = None,
-                     entity_id: str | None = None, latest: bool = False) -> pd.DataFrame:
+    def dispositions(
+        self,
+        period: str | None = None,
+        entity_type: str | None = None,
+        entity_id: str | None = None,
+        latest: bool = False,
+    ) -> pd.DataFrame:
         """Dispositions, oldest first; `latest`: only the one in force per entity and period."""
         query = select(dispositions).order_by(dispositions.c.id)
         for column, value in (("period", period), ("entity_type", entity_type), ("entity_id", entity_id)):
             if value is not None:
                 query = query.where(dispositions.c[column] == value)
         with self.engine.connect() as conn:
-            table = pd.DataFrame(conn.execute(query).mappings().all(),
-                                 columns=[c.name for c in dispositions.columns])
+            table = pd.DataFrame(conn.execute(query).mappings().all(), columns=[c.name for c in dispositions.columns])
         if latest and len(table):
             table = table.drop_duplicates(["period", "entity_type", "entity_id"], keep="last")
         return table.reset_index(drop=True)
@@ -513,18 +612,24 @@ class OutcomeStore:
         verify: training must not learn from a forged record."""
         check = self.verify_dispositions()
         if not check.intact:
-            raise TamperedRecord(f"the outcomes database's {check}; no labels are taken from it. Run "
-                                 f"`fundguard audit verify`, and restore the database from a backup")
+            raise TamperedRecord(
+                f"the outcomes database's {check}; no labels are taken from it. Run "
+                f"`fundguard audit verify`, and restore the database from a backup"
+            )
         table = self.dispositions(latest=True)
         if dataset is not None and len(table):
             table = table[table["dataset"].isna() | (table["dataset"] == dataset)]
         table = table[table["outcome"] != "withdrawn"]
-        out = pd.DataFrame({
-            "entity_type": table["entity_type"].astype("str"), "entity_id": table["entity_id"].astype("str"),
-            "period": table["period"].astype("str"), "outcome": table["outcome"].map(LABEL_OF).astype("str"),
-            "pattern": table["pattern"].astype("str"),
-            "amount_recovered": pd.to_numeric(table["amount_recovered"], errors="coerce").astype("float64"),
-        })
+        out = pd.DataFrame(
+            {
+                "entity_type": table["entity_type"].astype("str"),
+                "entity_id": table["entity_id"].astype("str"),
+                "period": table["period"].astype("str"),
+                "outcome": table["outcome"].map(LABEL_OF).astype("str"),
+                "pattern": table["pattern"].astype("str"),
+                "amount_recovered": pd.to_numeric(table["amount_recovered"], errors="coerce").astype("float64"),
+            }
+        )
         return out.sort_values(["period", "entity_type", "entity_id"]).reset_index(drop=True)
 
     def dispose(self) -> None:
@@ -532,5 +637,4 @@ class OutcomeStore:
 
 
 def _end_sessions(conn: Connection, name: str) -> None:
-    conn.execute(update(sessions).where(sessions.c.user == name, sessions.c.ended_at.is_(None))
-                 .values(ended_at=_now()))
+    conn.execute(update(sessions).where(sessions.c.user == name, sessions.c.ended_at.is_(None)).values(ended_at=_now()))

@@ -35,17 +35,33 @@ VERSIONS = ".versions"
 STALE_PARTIAL_SECONDS = 24 * 3600  # an unfinished version this old is a leftover even if its pid was reused
 
 
-def month_manifest(period: str, data: str, models: dict[str, str], stamps: dict[str, str], request: dict,
-                   rows: dict[str, int], lookback_months: int) -> dict:
+def month_manifest(
+    period: str,
+    data: str,
+    models: dict[str, str],
+    stamps: dict[str, str],
+    request: dict,
+    rows: dict[str, int],
+    lookback_months: int,
+) -> dict:
     """What manifest.json of a scored month says: the period, the data folder it came from, the
     model versions, the stamps (data fingerprint, code and rules versions), the request, the rows
     listed, the credit-grade rule and the look-back the features used."""
-    return {"period": period, "data": data, "models": models, **stamps, "credit_grades": GRADE_RULE,
-            "request": request, "rows": rows, "lookback_months": lookback_months}
+    return {
+        "period": period,
+        "data": data,
+        "models": models,
+        **stamps,
+        "credit_grades": GRADE_RULE,
+        "request": request,
+        "rows": rows,
+        "lookback_months": lookback_months,
+    }
 
 
-def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
-                 manifest: dict) -> Path:
+def write_period(
+    target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str, manifest: dict
+) -> Path:
     """Write every output of one period and make `target` name it, in one atomic switch (see the
     module's docstring); a failure leaves `target` as it was. Returns `target`."""
     target = Path(target)
@@ -64,8 +80,9 @@ def write_period(target: Path, lists: dict[str, pd.DataFrame], cases: dict[str, 
     return target
 
 
-def _fill(folder: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str,
-          manifest: dict) -> None:
+def _fill(
+    folder: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], report_html: str, manifest: dict
+) -> None:
     for entity, table in lists.items():
         name = f"{entity}s"
         excel_safe(table).to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")  # opened in Excel
@@ -76,8 +93,9 @@ def _fill(folder: Path, lists: dict[str, pd.DataFrame], cases: dict[str, dict], 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(case, ensure_ascii=False, indent=1, sort_keys=True, default=str))
     (folder / "report.html").write_text(report_html, encoding="utf-8")
-    (folder / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True,
-                                                     default=str) + "\n")
+    (folder / "manifest.json").write_text(
+        json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n"
+    )
 
 
 def _point(target: Path, version: Path) -> None:
@@ -107,7 +125,11 @@ def clean_leftovers(target: Path) -> list[Path]:
         found = version.fullmatch(entry.name)
         if found is None or entry.resolve() == current:
             continue
-        if found.group(1) and _running(int(found.group(1))) and time.time() - entry.stat().st_mtime < STALE_PARTIAL_SECONDS:
+        if (
+            found.group(1)
+            and _running(int(found.group(1)))
+            and time.time() - entry.stat().st_mtime < STALE_PARTIAL_SECONDS
+        ):
             continue  # another run of this month is writing it now
         removed.append(entry)
     aside = re.compile(r"\." + re.escape(target.name) + r"\.(?:tmp|old|link)-[0-9a-f]{8}")
@@ -150,8 +172,7 @@ class ScoreStore:
         """Scored periods, newest first."""
         if not self.root.is_dir():
             return []
-        found = [p.name for p in self.root.iterdir()
-                 if not p.name.startswith(".") and p.is_dir() and self.has(p.name)]
+        found = [p.name for p in self.root.iterdir() if not p.name.startswith(".") and p.is_dir() and self.has(p.name)]
         return sorted(found, reverse=True)
 
     def has(self, period: str) -> bool:
@@ -202,9 +223,13 @@ class ScoreStore:
         first = shift(period, -lookback)
         rows = []
         for period in [p for p in sorted(self.periods()) if first <= p <= period]:
-            hit = pd.read_parquet(self.root / period / FILES[entity], columns=["entity_id", "risk_score", "rank"],
-                                  filters=[("entity_id", "==", entity_id)])
+            hit = pd.read_parquet(
+                self.root / period / FILES[entity],
+                columns=["entity_id", "risk_score", "rank"],
+                filters=[("entity_id", "==", entity_id)],
+            )
             if len(hit):
-                rows.append({"period": period, "risk_score": float(hit["risk_score"].iloc[0]),
-                             "rank": int(hit["rank"].iloc[0])})
+                rows.append(
+                    {"period": period, "risk_score": float(hit["risk_score"].iloc[0]), "rank": int(hit["rank"].iloc[0])}
+                )
         return pd.DataFrame(rows, columns=["period", "risk_score", "rank"])

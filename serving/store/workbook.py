@@ -25,8 +25,11 @@ def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame
     for column in frame.columns:
         dtype = frame[column].dtype
-        if not (pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype)
-                or isinstance(dtype, pd.CategoricalDtype)):
+        if not (
+            pd.api.types.is_object_dtype(dtype)
+            or pd.api.types.is_string_dtype(dtype)
+            or isinstance(dtype, pd.CategoricalDtype)
+        ):
             continue
         values = frame[column].astype(object).to_numpy()
         risky = np.fromiter((isinstance(v, str) and v.startswith(FORMULA_START) for v in values), bool, len(values))

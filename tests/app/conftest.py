@@ -24,12 +24,24 @@ def scores_dir(trained_tiny, tmp_path_factory) -> Path:
     stamps = {"data_fingerprint": "test", "code_version": "test"}
     for period in trained_tiny["periods"][-2:]:
         fs = trained_tiny["feature_sets"][period]
-        scored = score_period(trained_tiny["tables"], trained_tiny["labels"], fs, models,
-                              {"provider": ListOptions(), "person": ListOptions()}, "en", 1, stamps,
-                              {"provider": 8, "person": 30})
-        write_period(root / period, {e: lst.listed for e, lst in scored.lists.items()}, scored.cases,
-                     render_report(scored.report), {"period": period, "data": dataset_key(trained_tiny["dir"]),
-                                                     "models": {"provider": "3", "person": "3"}})
+        scored = score_period(
+            trained_tiny["tables"],
+            trained_tiny["labels"],
+            fs,
+            models,
+            {"provider": ListOptions(), "person": ListOptions()},
+            "en",
+            1,
+            stamps,
+            {"provider": 8, "person": 30},
+        )
+        write_period(
+            root / period,
+            {e: lst.listed for e, lst in scored.lists.items()},
+            scored.cases,
+            render_report(scored.report),
+            {"period": period, "data": dataset_key(trained_tiny["dir"]), "models": {"provider": "3", "person": "3"}},
+        )
     return root
 
 
@@ -40,8 +52,9 @@ def outcomes_url(tmp_path) -> str:
 
 @pytest.fixture()
 def app(scores_dir, outcomes_url):
-    return create_app(AppConfig(scores_dir=scores_dir, outcomes_url=outcomes_url, page_size=10,
-                                patterns=load_patterns()))
+    return create_app(
+        AppConfig(scores_dir=scores_dir, outcomes_url=outcomes_url, page_size=10, patterns=load_patterns())
+    )
 
 
 @pytest.fixture()
@@ -53,6 +66,6 @@ def tokens(outcomes_url) -> dict[str, str]:
 @pytest.fixture()
 def client(app):
     from fastapi.testclient import TestClient
+
     with TestClient(app) as c:
         yield c
-

@@ -17,9 +17,17 @@ from data_contracts.tables import load_labels
 from pipelines.tasks import labels_with_outcomes
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-dev-shm-usage"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
 
 
 @pytest.fixture()
@@ -63,13 +71,14 @@ def sign_in(browser, live, name, token, path):
     return page
 
 
-def test_review_a_case_and_feed_the_outcome_back(browser, live, tokens, scores_dir, outcomes_url, trained_tiny,
-                                                 tmp_path):
+def test_review_a_case_and_feed_the_outcome_back(
+    browser, live, tokens, scores_dir, outcomes_url, trained_tiny, tmp_path
+):
     period = max(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
     written = pd.read_parquet(scores_dir / period / "providers.parquet")
     page = sign_in(browser, live, "rita", tokens["reviewer"], f"/periods/{period}/provider")
     assert page.locator("#list tbody tr").count() == 10  # first page
-    assert page.locator("#export-xlsx").count() == 0     # reviewers do not export
+    assert page.locator("#export-xlsx").count() == 0  # reviewers do not export
 
     # filter by a region through the form
     region = written["region"].iloc[0]
@@ -119,7 +128,8 @@ def test_review_a_case_and_feed_the_outcome_back(browser, live, tokens, scores_d
     labels, recorded = labels_with_outcomes(load_labels(trained_tiny["dir"] / "labels.csv"), outcomes_url)
     mine = labels[(labels["entity_id"] == top) & (labels["period"] == period)]
     assert recorded == 1 and mine[["entity_type", "outcome", "pattern"]].values.tolist() == [
-        ["provider", "fraud", "over_price"]]
+        ["provider", "fraud", "over_price"]
+    ]
     assert mine["amount_recovered"].tolist() == [1250.0]
 
 
@@ -135,15 +145,17 @@ def test_a_supervisor_exports_the_filtered_list(browser, live, tokens, scores_di
         page.click("#export-xlsx")
     path = download.value.path()
     sheet = pd.read_excel(path)
-    assert sheet["entity_id"].astype(str).tolist() == written.loc[written["provider_type"] == kind,
-                                                                  "entity_id"].tolist()
+    assert (
+        sheet["entity_id"].astype(str).tolist() == written.loc[written["provider_type"] == kind, "entity_id"].tolist()
+    )
     page.goto(f"{live}/periods/{period}/provider/{written['entity_id'].iloc[0]}")
     assert page.locator("#waterfall svg").is_visible()
     assert page.locator("#dispose").count() == 0 and "Only reviewers record outcomes" in page.content()
 
 
-def test_pages_and_api_docs_work_under_the_content_security_policy_without_the_internet(browser, live, tokens,
-                                                                                         scores_dir):
+def test_pages_and_api_docs_work_under_the_content_security_policy_without_the_internet(
+    browser, live, tokens, scores_dir
+):
     periods = sorted(p.name for p in scores_dir.iterdir() if not p.name.startswith("."))
     page = sign_in(browser, live, "rita", tokens["reviewer"], f"/periods/{periods[-1]}/provider")
     violations, elsewhere = [], []

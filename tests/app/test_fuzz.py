@@ -14,8 +14,9 @@ from hypothesis.errors import Unsatisfiable
 
 from testkit import bearer
 
-FUZZ = settings(max_examples=15, deadline=None, derandomize=True, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=15, deadline=None, derandomize=True, database=None, suppress_health_check=list(HealthCheck)
+)
 MODES = (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
 
 
@@ -37,6 +38,7 @@ def test_no_request_gets_a_server_error(app, tokens, scores_dir, role):
         fixed = [None, {k: real[k] for k in names}] if names else [None]
         for mode in MODES:
             for path_parameters in fixed:
+
                 @given(case=op.as_strategy(generation_mode=mode, path_parameters=path_parameters))
                 @FUZZ
                 def run(case):
@@ -44,7 +46,9 @@ def test_no_request_gets_a_server_error(app, tokens, scores_dir, role):
                     seen.append((op.label, response.status_code))  # noqa: B023 (called within this iteration)
                     assert response.status_code < 500, (
                         f"{case.method} {case.formatted_path} query={case.query} body={case.body!r}: "
-                        f"{response.status_code} {response.text[:300]}")
+                        f"{response.status_code} {response.text[:300]}"
+                    )
+
                 try:
                     run()
                 except Unsatisfiable:  # nothing to make malformed (an operation without inputs)

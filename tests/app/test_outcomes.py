@@ -19,13 +19,24 @@ def test_recorded_outcomes_join_the_labels_and_win_on_the_same_case(trained_tiny
     known = file_labels.iloc[0]
     store = OutcomeStore(outcomes_url)
     flipped = "clean" if known["outcome"] == "fraud" else "violation"
-    store.record_disposition(RITA, known["period"], known["entity_type"], known["entity_id"], flipped,
-                             None if flipped == "clean" else "over_price", None, "re-inspected")
+    store.record_disposition(
+        RITA,
+        known["period"],
+        known["entity_type"],
+        known["entity_id"],
+        flipped,
+        None if flipped == "clean" else "over_price",
+        None,
+        "re-inspected",
+    )
     store.record_disposition(RITA, known["period"], "person", "P-NEW", "violation", "card_misuse", 80.0, "")
     merged, recorded = labels_with_outcomes(file_labels, outcomes_url)
     assert recorded == 2 and len(merged) == len(file_labels) + 1
-    key = (merged["entity_id"] == known["entity_id"]) & (merged["period"] == known["period"]) & (
-        merged["entity_type"] == known["entity_type"])
+    key = (
+        (merged["entity_id"] == known["entity_id"])
+        & (merged["period"] == known["period"])
+        & (merged["entity_type"] == known["entity_type"])
+    )
     assert merged.loc[key, "outcome"].tolist() == ["clean" if flipped == "clean" else "fraud"]
     new = merged[merged["entity_id"] == "P-NEW"].iloc[0]
     assert (new["outcome"], new["pattern"], new["amount_recovered"]) == ("fraud", "card_misuse", 80.0)
@@ -40,7 +51,8 @@ def test_outcomes_recorded_on_another_dataset_are_left_out(trained_tiny, outcome
     store.record_disposition(RITA, "2025-03", "provider", "H00002", "fraud", None, None, None, dataset=other)
     merged, recorded = labels_with_outcomes(file_labels, outcomes_url, mine)
     assert recorded == 1 and "H00002" not in set(merged.loc[merged["period"] == "2025-03", "entity_id"]) - set(
-        file_labels.loc[file_labels["period"] == "2025-03", "entity_id"])
+        file_labels.loc[file_labels["period"] == "2025-03", "entity_id"]
+    )
     assert ((merged["entity_id"] == "H00001") & (merged["period"] == "2025-03") & (merged["outcome"] == "fraud")).any()
 
 
@@ -52,8 +64,9 @@ def test_no_outcomes_leaves_the_labels_file_as_it_is(trained_tiny, outcomes_url)
 
 def test_only_reviewers_dispose_even_through_the_library(outcomes_url):
     with pytest.raises(PermissionError):
-        OutcomeStore(outcomes_url).record_disposition(User("sam", "supervisor"), "2025-01", "provider", "H1",
-                                                      "fraud", None, None, None)
+        OutcomeStore(outcomes_url).record_disposition(
+            User("sam", "supervisor"), "2025-01", "provider", "H1", "fraud", None, None, None
+        )
 
 
 def run(argv, capsys):
@@ -78,7 +91,11 @@ def test_users_and_outcomes_commands(tmp_path, monkeypatch, capsys):
     assert code == 0 and "1 outcomes" in out
     written = pd.read_csv(tmp_path / "recorded.csv", dtype=str)
     assert written.iloc[0][["entity_id", "period", "outcome", "pattern"]].tolist() == [
-        "H00001", "2025-03", "fraud", "ghost_stay"]
+        "H00001",
+        "2025-03",
+        "fraud",
+        "ghost_stay",
+    ]
     assert run(["users", "revoke", "--name", "rita"], capsys)[0] == 0
     assert run(["users", "revoke", "--name", "rita"], capsys)[0] == 1
     with pytest.raises(AccessError):

@@ -61,16 +61,17 @@ def test_an_intact_record_shows_no_warning(client, tokens, scores_dir):
     assert page.status_code == 200 and 'id="tamper"' not in page.text
 
 
-def test_200_simultaneous_dispositions_through_the_api_are_each_stored_once(client, tokens, scores_dir,
-                                                                           outcomes_url):
+def test_200_simultaneous_dispositions_through_the_api_are_each_stored_once(client, tokens, scores_dir, outcomes_url):
     period, _ = latest_top(scores_dir)
     ids = pd.read_parquet(scores_dir / period / "providers.parquet")["entity_id"].tolist()
     cases = [ids[i % len(ids)] for i in range(200)]
 
     def dispose(i: int) -> int:
-        got = client.post(f"/api/cases/{period}/provider/{cases[i]}/dispositions",
-                          json={"outcome": "violation", "pattern": "over_price", "amount_recovered": float(i),
-                                "note": f"n{i}"}, headers=bearer(tokens["reviewer"]))
+        got = client.post(
+            f"/api/cases/{period}/provider/{cases[i]}/dispositions",
+            json={"outcome": "violation", "pattern": "over_price", "amount_recovered": float(i), "note": f"n{i}"},
+            headers=bearer(tokens["reviewer"]),
+        )
         assert got.status_code == 201, got.text
         return got.json()["id"]
 

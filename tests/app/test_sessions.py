@@ -19,6 +19,7 @@ from testkit import bearer
 @pytest.fixture()
 def clock(monkeypatch):
     """The outcomes store's clock, moved by hand: `clock.advance(minutes=…)`."""
+
     class Clock:
         now = dt.datetime(2026, 2, 1, 9, 0, 0)
 
@@ -97,11 +98,15 @@ def test_failed_sign_ins_are_throttled_per_user_name(client, tokens, outcomes_ur
     got = client.post("/login", data={"name": "rita", "token": tokens["reviewer"]}, follow_redirects=False)
     assert got.status_code == 429 and int(got.headers["retry-after"]) > 0 and "Too many" in got.text
     assert not client.cookies.get(COOKIE)  # refused without checking the (right) token
-    assert client.post("/login", data={"name": "sam", "token": tokens["supervisor"]},
-                       follow_redirects=False).status_code == 303  # another user is not locked out
+    assert (
+        client.post("/login", data={"name": "sam", "token": tokens["supervisor"]}, follow_redirects=False).status_code
+        == 303
+    )  # another user is not locked out
     clock.advance(minutes=16)
-    assert client.post("/login", data={"name": "rita", "token": tokens["reviewer"]},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post("/login", data={"name": "rita", "token": tokens["reviewer"]}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def test_failed_sign_ins_are_throttled_per_address(client, tokens, clock):
@@ -112,8 +117,10 @@ def test_failed_sign_ins_are_throttled_per_address(client, tokens, clock):
     assert client.get("/api/me", headers=bearer("guess")).status_code == 429  # bad tokens from there too
     assert client.get("/api/me", headers=bearer(tokens["supervisor"])).status_code == 200  # a valid token is not
     clock.advance(minutes=16)
-    assert client.post("/login", data={"name": "sam", "token": tokens["supervisor"]},
-                       follow_redirects=False).status_code == 303
+    assert (
+        client.post("/login", data={"name": "sam", "token": tokens["supervisor"]}, follow_redirects=False).status_code
+        == 303
+    )
 
 
 def details(store: OutcomeStore, action: str) -> list[dict]:
@@ -127,20 +134,30 @@ def test_failed_sign_ins_and_refusals_are_in_the_audit_log(client, tokens, score
     client.post("/login", data={"name": "rita", "token": "wrong"})
     client.get("/api/me", headers=bearer("stolen-or-guessed"))
     client.get(f"/api/periods/{period}/provider/export", headers=bearer(tokens["reviewer"]))
-    client.post(f"/api/cases/{period}/provider/{top}/dispositions", json={"outcome": "fraud"},
-                headers=bearer(tokens["supervisor"]))
+    client.post(
+        f"/api/cases/{period}/provider/{top}/dispositions",
+        json={"outcome": "fraud"},
+        headers=bearer(tokens["supervisor"]),
+    )
     client.get("/audit", headers=bearer(tokens["reviewer"]))
-    client.post(f"/periods/{period}/provider/{top}/disposition", data={"outcome": "fraud"},
-                headers={"Origin": "https://evil.example", **bearer(tokens["reviewer"])})
+    client.post(
+        f"/periods/{period}/provider/{top}/disposition",
+        data={"outcome": "fraud"},
+        headers={"Origin": "https://evil.example", **bearer(tokens["reviewer"])},
+    )
     store = OutcomeStore(outcomes_url)
     failed = details(store, "login_failed")
-    assert [(f["user"], f["via"], f["address"]) for f in failed] == [("-", "bearer", "testclient"),
-                                                                     ("rita", "form", "testclient")]
+    assert [(f["user"], f["via"], f["address"]) for f in failed] == [
+        ("-", "bearer", "testclient"),
+        ("rita", "form", "testclient"),
+    ]
     refused = sorted((r["user"], r["path"], r["status"], r["reason"]) for r in details(store, "refused"))
-    assert refused == sorted([
-        ("rita", f"/api/periods/{period}/provider/export", 403, "only supervisors may export lists"),
-        ("sam", f"/api/cases/{period}/provider/{top}/dispositions", 403, "only reviewers may record dispositions"),
-        ("rita", "/audit", 403, "only supervisors read the audit log"),
-        ("-", f"/periods/{period}/provider/{top}/disposition", 403, "cross-origin request refused"),
-    ])
+    assert refused == sorted(
+        [
+            ("rita", f"/api/periods/{period}/provider/export", 403, "only supervisors may export lists"),
+            ("sam", f"/api/cases/{period}/provider/{top}/dispositions", 403, "only reviewers may record dispositions"),
+            ("rita", "/audit", 403, "only supervisors read the audit log"),
+            ("-", f"/periods/{period}/provider/{top}/disposition", 403, "cross-origin request refused"),
+        ]
+    )
     assert store.dispositions().empty

@@ -53,7 +53,8 @@ def test_replace_of_an_existing_row_is_refused_like_update_and_delete(db):
         "VALUES (1, '2025-03-01 00:00:00', 'rita', '2025-03', 'provider', 'H1', 'clean')",
         "REPLACE INTO audit(id, at, user, role, action) VALUES (1, '2025-03-01 00:00:00', 'x', 'x', 'login')",
         "INSERT INTO audit(at, user, role, action) VALUES ('2025-03-01 00:00:00', 'x', 'x', 'login')",  # no id: no hash
-        "UPDATE dispositions SET outcome = 'clean'", "DELETE FROM audit",
+        "UPDATE dispositions SET outcome = 'clean'",
+        "DELETE FROM audit",
     ]
     for statement in statements:
         with pytest.raises(Exception, match="append-only"):
@@ -114,8 +115,9 @@ def test_200_simultaneous_dispositions_from_several_processes_are_each_stored_on
     def dispose(i: int) -> int:
         if i < 50:
             start.wait()
-        return stores[i % 4].record_disposition(RITA, "2025-03", "provider", f"H{i:03d}", "fraud", None, float(i),
-                                                f"case {i}")
+        return stores[i % 4].record_disposition(
+            RITA, "2025-03", "provider", f"H{i:03d}", "fraud", None, float(i), f"case {i}"
+        )
 
     with ThreadPoolExecutor(50) as pool:
         ids = list(pool.map(dispose, range(200)))

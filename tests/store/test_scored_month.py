@@ -21,17 +21,24 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def month(period: str, risk: float = 0.9) -> dict:
-    providers = pd.DataFrame({"entity_id": ["H1", "H2"], "rank": [1, 2], "risk_score": [risk, 0.1],
-                              "region": ["north", "south"]})
+    providers = pd.DataFrame(
+        {"entity_id": ["H1", "H2"], "rank": [1, 2], "risk_score": [risk, 0.1], "region": ["north", "south"]}
+    )
     persons = pd.DataFrame({"entity_id": ["P1"], "rank": [1], "risk_score": [0.5], "region": ["north"]})
-    return {"lists": {"provider": providers, "person": persons},
-            "cases": {"provider/H1": {"reasons": ["many claims"]}},
-            "report_html": "<html>report</html>", "manifest": {"period": period, "lookback_months": 2}}
+    return {
+        "lists": {"provider": providers, "person": persons},
+        "cases": {"provider/H1": {"reasons": ["many claims"]}},
+        "report_html": "<html>report</html>",
+        "manifest": {"period": period, "lookback_months": 2},
+    }
 
 
 def digests(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_a_month_is_a_link_to_a_version_and_reruns_are_identical(tmp_path):

