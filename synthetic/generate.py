@@ -215,13 +215,31 @@ def _generate_into(
         )
     sink.close()
     ledger = pd.concat(ledgers, ignore_index=True)
+    written = {**sink.rows, "claims": next_id - 1, "claim_items": n_lines}
+    return _write_outcomes(folder, spec, seed, fmt, shape, world, crowd, ledger, periods, written)
+
+
+def _write_outcomes(
+    folder: Path,
+    spec,
+    seed: int,
+    fmt: str,
+    shape: Shape,
+    world,
+    crowd: dict,
+    ledger: pd.DataFrame,
+    periods: np.ndarray,
+    written: dict,
+) -> GenerateResult:
+    """Truth, labels, look-alikes and the manifest, once every claim is written."""
+    prov, pers = world.prov, world.pers
     truth = truth_table(ledger, prov.id, pers.id)
     labels = labels_table(np.random.default_rng([seed, 2]), ledger, truth, prov.id, pers.id, periods)
     labels, truth, lookalikes = shape.outcomes(labels, truth, _lookalikes(world, crowd))
     truth.to_csv(folder / "truth.csv", index=False, lineterminator="\n")
     labels.to_csv(folder / "labels.csv", index=False, lineterminator="\n")
     lookalikes.to_csv(folder / "lookalikes.csv", index=False, lineterminator="\n")
-    counts = {**sink.rows, "claims": next_id - 1, "claim_items": n_lines, "labels": len(labels), "truth": len(truth)}
+    counts = {**written, "labels": len(labels), "truth": len(truth)}
     manifest = {
         "generator": "fundguard synthetic",
         "scale": spec.name,

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.audit_rules import SEVERITY_WEIGHT
-from features.schema import ENTITY_ID, PEER_GROUP, base_name
+from features.schema import ENTITY_ID, PEER_GROUP, PEER_RATIO, base_name
 from models.risk import PARTS, RiskModel
 from serving.scoring.sentences import sentence, unusual
 
@@ -112,13 +112,17 @@ LOW_IS_RISKY = {"drug_day_share"}  # measures whose low values are the warning s
 DEPARTURE = 1.2  # a reason's value stands at least 20% beyond its peers' median
 
 
-def _departs(column: str, raw: float, median: float | None, X_row_counts: dict, severities: dict) -> bool:
+def _departs(
+    column: str, raw: float, median: float | None, X_row_counts: dict, severities: dict, value: float = float("nan")
+) -> bool:
     """Whether a reason shows a real departure a reviewer could defend: a known value at least 20%
     beyond its peers' median in the risky direction (above it, or below for LOW_IS_RISKY), and for
     a rule, more than a single event unless the rule is severity 3."""
+    base = base_name(column)
+    if raw != raw and column != base and value == value:  # only the peer-relative column is known
+        return value >= DEPARTURE if column.endswith(PEER_RATIO) else value >= 0.8
     if raw != raw:
         return False
-    base = base_name(column)
     if median is not None:
         if base in LOW_IS_RISKY:
             if not raw <= median / DEPARTURE - 1e-12:
@@ -164,7 +168,7 @@ def _items(
             if (
                 len(row) == top
                 or not ranked[r][k] > floor
-                or not _departs(cols[j], raws[r][k], m, row_counts, severities)
+                or not _departs(cols[j], raws[r][k], m, row_counts, severities, values[r][k])
             ):
                 continue
             text = sentence(entity, cols[j], values[r][k], median=m, group=groups[r], base_value=raws[r][k], lang=lang)
@@ -231,52 +235,17 @@ def reasons(
     severities = severities or {}
     features, outl = list(shap_df.columns), list(model.outlier_features)
     S = shap_df.to_numpy(dtype=float)
-    explained = shap_df.attrs.get("explained", model.is_supervised)
-    scores = model.score(X) if scores is None else scores.loc[X.index]
-    driver = drivers(scores, model, explained).to_numpy()
-    if unusual is not None:  # anomaly picks are listed for what makes them unusual
-        driver = np.where(unusual.reindex(X.index, fill_value=False).to_numpy(dtype=bool), "anomaly", driver)
-    if peer_groups is None:
-        peer_groups = X[PEER_GROUP] if PEER_GROUP in X.columns else pd.Series(None, index=X.index, dtype=object)
-    groups = list(peer_groups if peer_groups.index.equals(X.index) else peer_groups.loc[X.index])
+    driver = _row_drivers(X, shap_df, model, scores, unusual)
+    groups = _row_groups(X, peer_groups)
     rule_cols = [c for c in X.columns if c.startswith("rule_") and c.endswith("_claims")]
     medians = _medians(entity, X, model, features + outl + rule_cols, peer_medians)
     common = dict(groups=groups, lang=lang, top=top, severities=severities)
 
-    pos, strength = _top(S, 4 * top, features, how="sum")
-    items = _items(entity, X, features, pos, strength, S, medians, kind="model", floor=min_shap, **common)
-    by_rule = _rule_strength(X, rule_cols, severities) if rule_cols else np.zeros((len(X), 0))
-    rule_items = (
-        _items(
-            entity,
-            X,
-            rule_cols,
-            *_top(by_rule, 4 * top, rule_cols),
-            np.zeros_like(by_rule),
-            medians,
-            kind="rule",
-            **common,
-        )
-        if rule_cols
-        else [[] for _ in range(len(X))]
-    )
+    items = _model_items(entity, X, features, S, medians, min_shap, common)
+    rule_items = _rule_items(entity, X, rule_cols, medians, severities, common)
     odd_rows = np.flatnonzero(driver == "anomaly")
     if len(odd_rows):
-        sub = X.iloc[odd_rows]
-        excess = model.excess(sub)
-        epos, estrength = _top(excess, 4 * top, outl)
-        sub_shap = shap_df.iloc[odd_rows].reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
-        odd = _items(
-            entity,
-            sub,
-            outl,
-            epos,
-            estrength,
-            sub_shap,
-            {k: v[odd_rows] for k, v in medians.items()},
-            kind="unusual",
-            **{**common, "groups": [groups[i] for i in odd_rows]},
-        )
+        odd = _unusual_items(entity, X.iloc[odd_rows], model, shap_df.iloc[odd_rows], medians, odd_rows, common)
         for i, row in zip(odd_rows, odd):
             items[i] = _merge(row, items[i], top)
     severe = (
@@ -289,9 +258,63 @@ def reasons(
             items[i] = _merge(rule_items[i], items[i], top)
         elif severe[i] and rule_items[i]:
             items[i] = _merge(rule_items[i][:1], items[i], top)
+    return _reason_frame(X.index, items, driver, top)
 
+
+def _row_drivers(X, shap_df, model, scores, unusual) -> np.ndarray:
+    """Each row's driver (see `drivers`); anomaly picks are explained by what makes them unusual."""
+    explained = shap_df.attrs.get("explained", model.is_supervised)
+    scores = model.score(X) if scores is None else scores.loc[X.index]
+    driver = drivers(scores, model, explained).to_numpy()
+    if unusual is not None:
+        driver = np.where(unusual.reindex(X.index, fill_value=False).to_numpy(dtype=bool), "anomaly", driver)
+    return driver
+
+
+def _row_groups(X: pd.DataFrame, peer_groups: pd.Series | None) -> list:
+    if peer_groups is None:
+        peer_groups = X[PEER_GROUP] if PEER_GROUP in X.columns else pd.Series(None, index=X.index, dtype=object)
+    return list(peer_groups if peer_groups.index.equals(X.index) else peer_groups.loc[X.index])
+
+
+def _model_items(entity, X, features, S, medians, min_shap, common) -> list[list[dict]]:
+    """The measures with the most SHAP credit (a measure's columns summed)."""
+    pos, strength = _top(S, 4 * common["top"], features, how="sum")
+    return _items(entity, X, features, pos, strength, S, medians, kind="model", floor=min_shap, **common)
+
+
+def _rule_items(entity, X, rule_cols, medians, severities, common) -> list[list[dict]]:
+    """The rules with the most severity-weighted evidence."""
+    if not rule_cols:
+        return [[] for _ in range(len(X))]
+    by_rule = _rule_strength(X, rule_cols, severities)
+    pos, strength = _top(by_rule, 4 * common["top"], rule_cols)
+    return _items(entity, X, rule_cols, pos, strength, np.zeros_like(by_rule), medians, kind="rule", **common)
+
+
+def _unusual_items(entity, sub, model, sub_shap, medians, rows, common) -> list[list[dict]]:
+    """The measures standing furthest above the typical value, for the rows `rows` (`sub`)."""
+    outl = list(model.outlier_features)
+    excess = model.excess(sub)
+    pos, strength = _top(excess, 4 * common["top"], outl)
+    shap_part = sub_shap.reindex(columns=outl, fill_value=0.0).to_numpy(dtype=float)
+    groups = [common["groups"][i] for i in rows]
+    return _items(
+        entity,
+        sub,
+        outl,
+        pos,
+        strength,
+        shap_part,
+        {k: v[rows] for k, v in medians.items()},
+        kind="unusual",
+        **{**common, "groups": groups},
+    )
+
+
+def _reason_frame(index: pd.Index, items: list[list[dict]], driver: np.ndarray, top: int) -> pd.DataFrame:
     sentences = [[d["sentence"] for d in row] for row in items]
-    out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=X.index)
+    out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=index)
     for k in range(top):
         out[f"reason_{k + 1}"] = [s[k] if len(s) > k else "" for s in sentences]
     out["driver"] = driver

@@ -152,6 +152,64 @@ def _listed(
     )
 
 
+def _period_slices(tables: dict, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims settled in `period` and their lines."""
+    claims = tables["claims"]
+    start = pd.Timestamp(period)
+    in_period = claims[(claims["settle_time"] >= start) & (claims["settle_time"] < start + pd.DateOffset(months=1))]
+    items = tables["claim_items"]
+    return in_period, items[items["claim_id"].isin(in_period["claim_id"])]
+
+
+def _rank_entity(
+    entity: str,
+    tables: dict,
+    labels: pd.DataFrame,
+    fs: FeatureSet,
+    model,
+    version: str,
+    opts: ListOptions,
+    lang: str,
+    delay: int,
+    stamps: dict,
+    flagged: pd.DataFrame,
+    rules,
+) -> tuple:
+    """One entity type's list with its reasons: (list, model rows, SHAP values, reasons)."""
+    rows = model_rows(entity, fs, labels, delay)
+    values = shap_values(model, rows)
+    scores = model.score(rows)  # once: for the reasons and for the ranking
+    picks = exploration_picks(scores, opts.capacity, opts.exploration_share)
+    why = reasons(
+        entity,
+        rows,
+        values,
+        model,
+        peer_medians=fs.peer_medians if entity == "provider" else None,
+        peer_groups=rows.get("peer_group"),
+        lang=lang,
+        scores=scores,
+        severities={f"rule_{r.id}": r.severity for r in rules},
+        unusual=picks,
+    )
+    lst = build_list(
+        entity,
+        fs,
+        model,
+        version,
+        labels,
+        why["reasons"],
+        attributes(tables, entity),
+        flagged,
+        opts,
+        delay,
+        stamps,
+        scores,
+        picks,
+    )
+    return lst, rows, values, why
+
+
 def score_period(
     tables: dict,
     labels: pd.DataFrame,
@@ -172,64 +230,31 @@ def score_period(
     look-back the FeatureSet was built with (its case files' timelines cover that many months
     before the period, and the period).
     """
-    claims = tables["claims"]
-    period_claims = claims[
-        (claims["settle_time"] >= pd.Timestamp(fs.period))
-        & (claims["settle_time"] < pd.Timestamp(fs.period) + pd.DateOffset(months=1))
-    ]
-    period_items = tables["claim_items"][tables["claim_items"]["claim_id"].isin(period_claims["claim_id"])]
-    flagged = hit_claims(fs.hits, period_claims)
+    period = _period_slices(tables, fs.period)
+    flagged = hit_claims(fs.hits, period[0])
     rules = load_rules()
     rule_names = {r.id: (r.name_zh if lang == "zh" else r.name_en) for r in rules}
     lists, cases, shap, drift, explained = {}, {}, {}, {}, {}
     for entity in ENTITIES:
         model, version = models[entity]
-        rows = model_rows(entity, fs, labels, delay)
-        values = shap_values(model, rows)
-        scores = model.score(rows)  # once: for the reasons and for the ranking
-        opts = options.get(entity, ListOptions())
-        picks = exploration_picks(scores, opts.capacity, opts.exploration_share)
-        why = reasons(
+        lst, rows, values, why = _rank_entity(
             entity,
-            rows,
-            values,
-            model,
-            peer_medians=fs.peer_medians if entity == "provider" else None,
-            peer_groups=rows.get("peer_group"),
-            lang=lang,
-            scores=scores,
-            severities={f"rule_{r.id}": r.severity for r in rules},
-            unusual=picks,
-        )
-        lst = build_list(
-            entity,
+            tables,
+            labels,
             fs,
             model,
             version,
-            labels,
-            why["reasons"],
-            attributes(tables, entity),
-            flagged,
-            opts,
+            options.get(entity, ListOptions()),
+            lang,
             delay,
             stamps,
-            scores,
-            picks,
+            flagged,
+            rules,
         )
         lists[entity], shap[entity], explained[entity] = lst, values, why
         drift[entity] = psi(model.profile_, rows[model.features])
         listed = lst.listed.head(case_count.get(entity, 0))
-        shared = _listed(
-            entity,
-            listed["entity_id"],
-            values,
-            rows,
-            fs,
-            tables,
-            (period_claims, period_items),
-            flagged,
-            lookback_months,
-        )
+        shared = _listed(entity, listed["entity_id"], values, rows, fs, tables, period, flagged, lookback_months)
         for _, row in listed.iterrows():
             cases[f"{entity}/{row['entity_id']}"] = _case(
                 entity, row, why.loc[row["entity_id"]], fs, shared, rule_names, lang

@@ -157,11 +157,11 @@ def test_provider_peer_group_and_plain_names(cases):
 
 
 def test_plain_names_in_chinese_and_for_unknown_columns():
-    names = plain_names("provider", ["fund_paid", "fund_paid__peer_ratio", "prior_inspections", "made_up"], "zh")
+    names = plain_names("provider", ["fund_paid", "fund_paid__peer_ratio", "months_active_12m", "made_up"], "zh")
     assert names == {
         "fund_paid": "当月统筹基金支付",
         "fund_paid__peer_ratio": "当月统筹基金支付(与同类机构中位数之比)",
-        "prior_inspections": "以往检查次数",
+        "months_active_12m": "近12个月有结算的月数",
         "made_up": "made_up",
     }
 

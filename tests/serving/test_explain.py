@@ -21,7 +21,7 @@ FEATURES = [
     "fund_paid",
     "fund_per_staff__peer_ratio",
     "night_share__peer_pct",
-    "prior_fraud_findings",
+    "rule_R01_SEX_RESTRICTED_ITEM_claims",
 ]
 OUTLIER = ["identical_amount_max", "fund_per_staff__peer_ratio", "fund_paid"]
 GROUP = "hospital-L2@330102"
@@ -39,17 +39,19 @@ def provider_rows(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarra
             "fund_paid": rng.lognormal(12, 0.5, n),
             "fund_per_staff__peer_ratio": rng.lognormal(0, 0.4, n),
             "night_share__peer_pct": rng.uniform(0, 1, n),
-            "prior_fraud_findings": rng.poisson(0.2, n).astype(float),
+            "rule_R01_SEX_RESTRICTED_ITEM_claims": rng.poisson(0.2, n).astype(float),
         }
     ).set_index("entity_id", drop=False)
     logit = (
         0.8 * X["identical_amount_max"]
         + 2 * np.log(X["fund_per_staff__peer_ratio"])
-        + 1.5 * X["prior_fraud_findings"]
+        + 1.5 * X["rule_R01_SEX_RESTRICTED_ITEM_claims"]
         - 3
         + rng.normal(0, 0.5, n)
     )
     y = (logit > 0).to_numpy(dtype=int)
+    X["rule_evidence"] = 4.0 * np.log1p(X["rule_R01_SEX_RESTRICTED_ITEM_claims"])
+    X["rule_severity_max"] = np.where(X["rule_R01_SEX_RESTRICTED_ITEM_claims"] > 0, 3.0, 0.0)
     medians = pd.DataFrame(
         {
             "identical_amount_max": 2.0,
@@ -57,21 +59,27 @@ def provider_rows(n: int = 1200, seed: int = 0) -> tuple[pd.DataFrame, np.ndarra
             "fund_paid": 160_000.0,
             "fund_per_staff": 14_000.0,
             "night_share": 0.02,
+            "rule_R01_SEX_RESTRICTED_ITEM_claims": 0.0,
         },
         index=X.index,
     )
     return X, y, medians
 
 
-def fit(X, y, blend=Blend()) -> RiskModel:
+MODEL_ONLY = Blend((1.0, 0.0, 0.0, 0.0, 0.0, 0.0), "linear")
+SEVERITIES = {"rule_R01_SEX_RESTRICTED_ITEM": 3}
+
+
+def fit(X, y, blend=MODEL_ONLY) -> RiskModel:
     model = RiskModel(
         FEATURES,
+        ["fund_paid", "identical_amount_max"],
         ["night_share__peer_pct", "drug_share"],
         OUTLIER,
         lgbm_params={"n_estimators": 40, "n_jobs": 1},
         iforest_params={"n_estimators": 50},
     )
-    return model.fit(X, y, np.ones(len(y), dtype=bool)).set_params(blend=blend)
+    return model.fit(X, y, np.ones(len(y))).set_params(blend=blend)
 
 
 @pytest.fixture(scope="module")
@@ -81,9 +89,21 @@ def trained():
     return X, model, medians, shap_values(model, X)
 
 
-def expected_top(row: pd.Series, top: int = 3) -> list[str]:
+def departs(X, medians, entity_id, feature) -> bool:
+    """The reasons' rule: at least 20% above the peer median where one is known."""
+    base = base_name(feature)
+    if base not in X.columns:  # only the peer-relative column is known: 1.2× or the 80th percentile
+        return X.loc[entity_id, feature] >= (1.2 if feature.endswith("__peer_ratio") else 0.8)
+    value = X.loc[entity_id, base]
+    if base not in medians.columns:
+        return True
+    median = medians.loc[entity_id, base]
+    return value >= 1.2 * median if median > 0 else value > median
+
+
+def expected_top(row: pd.Series, keep=lambda f: True, top: int = 3) -> list[str]:
     order = np.argsort(-row.to_numpy(), kind="stable")
-    return [row.index[j] for j in order[:top] if row.iloc[j] > 0]
+    return [row.index[j] for j in order if row.iloc[j] > 0 and keep(row.index[j])][:top]
 
 
 def test_shap_rows_add_up_to_the_raw_log_odds(trained):
@@ -112,11 +132,16 @@ def test_large_frames_go_tree_by_tree_with_the_same_numbers(trained):
 
 def test_reasons_name_the_top_positive_shap_features_in_order(trained):
     X, model, medians, sv = trained
-    out = reasons("provider", X, sv, model, peer_medians=medians)
+    out = reasons("provider", X, sv, model, peer_medians=medians, severities=SEVERITIES)
     assert list(out.columns) == ["reasons", "reason_1", "reason_2", "reason_3", "driver", "top_features"]
     assert out.index.equals(X.index) and (out["driver"] == "model").all()  # blend is all classifier
+    severe = X["rule_severity_max"] >= 3
     for entity_id, items in out["top_features"].items():
-        assert [d["feature"] for d in items] == expected_top(sv.loc[entity_id])
+        if severe[entity_id]:  # the severity-3 rule comes first: the evidence a reviewer checks first
+            assert items[0]["feature"] == "rule_R01_SEX_RESTRICTED_ITEM_claims"
+            continue
+        expected = expected_top(sv.loc[entity_id], lambda f, e=entity_id: departs(X, medians, e, f))
+        assert [d["feature"] for d in items] == expected
         assert [d["shap"] for d in items] == pytest.approx(list(sv.loc[entity_id, [d["feature"] for d in items]]))
         assert out.loc[entity_id, "reasons"] == "; ".join(d["sentence"] for d in items)
         assert [out.loc[entity_id, f"reason_{k}"] for k in (1, 2, 3)][: len(items)] == [d["sentence"] for d in items]
@@ -124,7 +149,7 @@ def test_reasons_name_the_top_positive_shap_features_in_order(trained):
 
 def test_values_and_peer_medians_shown_match_the_inputs(trained):
     X, model, medians, sv = trained
-    out = reasons("provider", X, sv, model, peer_medians=medians)
+    out = reasons("provider", X, sv, model, peer_medians=medians, severities=SEVERITIES)
     seen = set()
     for entity_id, items in out["top_features"].items():
         for d in items:
@@ -136,6 +161,13 @@ def test_values_and_peer_medians_shown_match_the_inputs(trained):
             else:
                 assert d["peer_median"] is None
     assert {"identical_amount_max", "fund_per_staff__peer_ratio"} <= seen
+    named = [d for items in out["top_features"] for d in items]
+    assert named and all(
+        departs(X, medians, e, d["feature"])
+        for e, items in out["top_features"].items()
+        for d in items
+        if d["kind"] == "model"
+    )
     # the riskiest row, spelled out
     worst = X.index[0]
     rows = X.copy()
@@ -143,18 +175,18 @@ def test_values_and_peer_medians_shown_match_the_inputs(trained):
     one = reasons("provider", rows.loc[[worst]], shap_values(model, rows.loc[[worst]]), model, peer_medians=medians)
     text = one.loc[worst, "reasons"]
     assert "most claims with the identical amount on one day: 37 (peer median 2)" in text
-    assert "fund paid per licensed doctor or pharmacist: 6.1× the median of 二级 hospitals in 330102" in text
+    assert "fund paid per licensed doctor or pharmacist: 6.1× the median of secondary hospitals in 330102" in text
 
 
 def test_chinese_reasons(trained):
     X, model, medians, sv = trained
-    out = reasons("provider", X, sv, model, peer_medians=medians, lang="zh")
+    out = reasons("provider", X, sv, model, peer_medians=medians, lang="zh", severities=SEVERITIES)
     texts = [s for s in out["reason_1"] if s]
     assert texts and all(CJK.search(s) for s in texts)
     joined = " ".join(out["reasons"])
     assert "同日同金额结算最多笔数" in joined and "(同类机构中位数 2)" in joined
     assert "330102区县二级医院中位数的" in joined and "倍" in joined
-    en = reasons("provider", X, sv, model, peer_medians=medians)
+    en = reasons("provider", X, sv, model, peer_medians=medians, severities=SEVERITIES)
 
     def named(frame):
         return [[d["feature"] for d in r] for r in frame["top_features"]]
@@ -164,7 +196,7 @@ def test_chinese_reasons(trained):
 
 def test_anomaly_driven_rows_say_what_is_unusual():
     X, y, medians = provider_rows(seed=1)
-    model = fit(X, y, Blend((0.5, 0.25, 0.25)))
+    model = fit(X, y, Blend((0.5, 0.0, 0.25, 0.25, 0.0, 0.0), "linear"))
     scores = model.score(X)
     out = reasons("provider", X, shap_values(model, X), model, peer_medians=medians, scores=scores)
     w = np.array([0.5, 0.25, 0.25])
@@ -175,10 +207,12 @@ def test_anomaly_driven_rows_say_what_is_unusual():
     )
     assert (out["driver"].to_numpy() == expect).all() and (expect == "anomaly").any() and (expect == "model").any()
     excess = pd.DataFrame(model.outlier_.excess(X[OUTLIER]), index=X.index, columns=OUTLIER)
-    for entity_id in X.index[expect == "anomaly"]:
+    for entity_id in X.index[(expect == "anomaly") & (X["rule_severity_max"] < 3).to_numpy()]:
         items = out.loc[entity_id, "top_features"]
         odd = [d for d in items if d["kind"] == "unusual"]
-        assert [d["feature"] for d in odd] == expected_top(excess.loc[entity_id])
+        assert [d["feature"] for d in odd] == expected_top(
+            excess.loc[entity_id], lambda f, e=entity_id: departs(X, medians, e, f)
+        )
         assert all(d["sentence"].startswith("unusual: ") for d in odd)
         assert out.loc[entity_id, "reason_1"].startswith("unusual: ") or not odd
     zh = reasons("provider", X, shap_values(model, X), model, peer_medians=medians, scores=scores, lang="zh")
@@ -192,14 +226,14 @@ def test_untrained_classifier_gives_outlier_reasons():
     sv = shap_values(model, X)
     assert sv.attrs["explained"] is False and (sv.to_numpy() == 0).all() and sv.index.equals(X.index)
     out = reasons("person", X, sv, model)
-    assert (out["driver"] == "anomaly").all()
-    flagged = out[out["reason_1"] != ""]
-    assert len(flagged) > len(X) / 2 and flagged["reason_1"].str.startswith("unusual: ").all()
+    assert set(out["driver"]) <= {"anomaly", "rules"} and (out["driver"] == "anomaly").any()
+    flagged = out[(out["reason_1"] != "") & (X["rule_severity_max"] < 3)]
+    assert len(flagged) > len(X) / 4 and flagged["reason_1"].str.startswith("unusual: ").all()
     # persons: the typical value is the training median the outlier score compares with
     d = next(d for r in flagged["top_features"] for d in r if d["feature"] == "fund_paid")
     assert d["peer_median"] == pytest.approx(X["fund_paid"].median())
     assert "median of insured persons" in d["sentence"]
-    assert drivers(model.score(X), model, explained=False).eq("anomaly").all()
+    assert not drivers(model.score(X), model, explained=False).eq("model").any()
 
 
 def test_contributions_table_is_sorted_by_size(trained):
@@ -209,7 +243,7 @@ def test_contributions_table_is_sorted_by_size(trained):
     for entity_id, part in table.groupby("entity_id", sort=False):
         assert list(part["shap"].abs()) == sorted(part["shap"].abs(), reverse=True)
         assert part["shap"].abs().iloc[0] == sv.loc[entity_id].abs().max()
-        for _, r in part.iterrows():
+        for _, r in part.iterrows():  # every feature here is a measure of its own: nothing to sum
             assert r["value"] == X.loc[entity_id, r["feature"]] and r["shap"] == sv.loc[entity_id, r["feature"]]
     assert list(table["entity_id"].unique()) == list(X.index[:5])
     assert len(contributions_table(sv, X)) == len(X) * len(FEATURES)
@@ -222,12 +256,12 @@ def test_numbers_are_formatted_by_unit():
     assert format_value(1.0, "flag", "zh") == "1" and format_value(float("nan"), "share") == "n/a"
     assert (
         sentence("provider", "drug_share__peer_pct", 0.97, group=GROUP)
-        == "share of the amount spent on drugs: percentile 97 among 二级 hospitals in 330102"
+        == "share of the amount spent on drugs: percentile 97 among secondary hospitals in 330102"
     )
     assert sentence(
         "provider", "fund_per_staff__peer_ratio", 6.1, group=GROUP, base_value=85_400.0, median=14_000.0
     ) == (
-        "fund paid per licensed doctor or pharmacist: 6.1× the median of 二级 hospitals in 330102 "
+        "fund paid per licensed doctor or pharmacist: 6.1× the median of secondary hospitals in 330102 "
         "(85,400 yuan vs median 14,000 yuan)"
     )
     # a ratio to a zero median says nothing: the value and the median instead
@@ -235,10 +269,10 @@ def test_numbers_are_formatted_by_unit():
         sentence(
             "provider", "rule_hits_total__peer_ratio", 4001.0, group="clinic-L1", base_value=12.0, median=0.0, lang="zh"
         )
-        == "违反任一审核规则的结算笔数: 12 (一级诊所中位数 0)"
+        == "违反任一审核规则的结算笔数: 12 (诊所中位数 0)"
     )
-    assert sentence("provider", "prior_inspections", 3.0, lang="zh") == "以往检查次数: 3"
-    assert sentence("person", "prior_fraud_findings", 1.0) == "frauds found by earlier inspections: 1"
+    assert sentence("provider", "months_active_12m", 3.0, lang="zh") == "近12个月有结算的月数: 3"
+    assert sentence("person", "n_claims_12m", 1.0) == "settlements over the last 12 months: 1"
 
 
 def test_a_measure_or_rule_is_named_once_among_the_reasons():
@@ -246,4 +280,4 @@ def test_a_measure_or_rule_is_named_once_among_the_reasons():
 
     cols = ["rule_R05_DUP_claims", "rule_R05_DUP_rate", "fund_paid__peer_ratio", "fund_paid", "n_claims"]
     values = np.array([[5.0, 4.0, 3.0, 2.5, 1.0]])
-    assert _top(values, 3, cols).tolist() == [[0, 2, 4]]
+    assert _top(values, 3, cols)[0].tolist() == [[0, 2, 4]]
