@@ -14,6 +14,7 @@ import yaml
 from fastapi import Depends, HTTPException, Query, Request
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from data_contracts.vocabulary import PERIOD_REGEX
 from serving.store.outcomes import SESSION_LIFETIME, AccessError, OutcomeStore, Throttled, User
@@ -124,7 +125,12 @@ def state(request: Request) -> AppState:
     return request.app.state.fundguard
 
 
-State = Annotated[AppState, Depends(state)]
+async def _state(request: Request) -> AppState:
+    """`state` as a dependency: async, so FastAPI does not send it to a worker thread and back."""
+    return request.app.state.fundguard
+
+
+State = Annotated[AppState, Depends(_state)]
 
 
 def client_address(request: Request) -> str | None:
@@ -168,9 +174,9 @@ def refuse(request: Request, user: User | None, status: int, reason: str) -> HTT
 def require(role: str, message: str):
     """A dependency that lets only `role` through (403 with `message` for the other role, audited)."""
 
-    def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    async def check(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if user.role != role:
-            raise refuse(request, user, 403, message)
+            raise await run_in_threadpool(refuse, request, user, 403, message)
         return user
 
     return check
@@ -198,7 +204,7 @@ class Filters:
         return {k: v for k, v in asdict(self).items() if v not in (None, "") and not (k == "sort" and v == "rank")}
 
 
-def list_filters(
+async def list_filters(
     region: Annotated[str | None, Query(max_length=64)] = None,
     provider_type: Annotated[str | None, Query(max_length=64)] = None,
     grade: Annotated[Grade | None, Query()] = None,

@@ -72,27 +72,30 @@ async def http_error(request: Request, exc: StarletteHTTPException):
     return HTMLResponse(html, exc.status_code)
 
 
-async def same_origin(request: Request, call_next):
+class SameOrigin:
     """Refuse state-changing requests sent from another origin (CSRF): a browser names the page it
-    posts from in Origin (or Referer); API clients with a bearer token send neither."""
-    if request.method not in ("GET", "HEAD", "OPTIONS"):
-        source = request.headers.get("origin") or request.headers.get("referer")
-        if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
-            await run_in_threadpool(
-                state(request).store.log,
-                User("-", "-"),
-                "refused",
-                detail={
+    posts from in Origin (or Referer); API clients with a bearer token send neither. The refusal
+    is audited. (Pure ASGI middleware, like `SecurityHeaders`.)"""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] not in ("GET", "HEAD", "OPTIONS"):
+            request = Request(scope)
+            source = request.headers.get("origin") or request.headers.get("referer")
+            if source and (source == "null" or urlsplit(source).netloc != request.headers.get("host")):
+                detail = {
                     "path": request.url.path,
                     "method": request.method,
                     "status": 403,
                     "address": client_address(request),
                     "reason": "cross-origin request refused",
                     "origin": clean_text(source[:200]),
-                },
-            )
-            return JSONResponse({"detail": "cross-origin request refused"}, 403)
-    return await call_next(request)
+                }
+                await run_in_threadpool(state(request).store.log, User("-", "-"), "refused", detail=detail)
+                return await JSONResponse({"detail": "cross-origin request refused"}, 403)(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 async def busy(request: Request, exc: OperationalError):
@@ -122,5 +125,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(OperationalError, busy)
     app.add_exception_handler(FileNotFoundError, gone)
     app.add_exception_handler(RequestValidationError, invalid)
-    app.middleware("http")(same_origin)
+    app.add_middleware(SameOrigin)
     app.add_middleware(SecurityHeaders)  # added last: outermost, so error answers carry the headers too

@@ -66,9 +66,9 @@ def listing(s: AppState, period: str, entity: str, f: Filters) -> pd.DataFrame:
     table = s.scores.table(need_period(s, period), entity)
     if entity == "person" and (f.provider_type or f.grade):
         raise HTTPException(422, "provider_type and grade filter providers only")
-    latest = s.store.dispositions(period=period, entity_type=entity, latest=True)
-    status = pd.Series(latest["outcome"].replace("withdrawn", "open").to_numpy(), index=latest["entity_id"].astype(str))
-    table = table.assign(status=table["entity_id"].map(status).fillna("open"))
+    recorded = s.store.statuses(period, entity)
+    status = table["entity_id"].map(recorded).fillna("open").replace("withdrawn", "open") if recorded else "open"
+    table = table.assign(status=status)
     keep = pd.Series(True, index=table.index)
     for column, wanted in (("region", f.region), ("provider_type", f.provider_type)):
         if wanted:
@@ -77,8 +77,11 @@ def listing(s: AppState, period: str, entity: str, f: Filters) -> pd.DataFrame:
         keep &= table["credit_grade"] == f.grade
     if f.status:
         keep &= table["status"] == f.status
+    table = table[keep] if not keep.all() else table
     ascending = (f.order or ("asc" if f.sort == "rank" else "desc")) == "asc"
-    return table[keep].sort_values([f.sort, "rank"], ascending=[ascending, True], kind="stable")
+    if f.sort == "rank" and ascending and table["rank"].is_monotonic_increasing:
+        return table  # as written: already in rank order
+    return table.sort_values([f.sort, "rank"], ascending=[ascending, True], kind="stable")
 
 
 def choices(s: AppState, period: str, entity: str) -> dict[str, list[str]]:

@@ -157,6 +157,7 @@ def _running(pid: int) -> bool:
 FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
 DEFAULT_LOOKBACK = 12  # months of risk history for a month scored before manifests recorded their look-back
 CACHED_TABLES = 8  # lists kept in memory (a city's person list is ~130k rows)
+CACHED_RANKS = 2 * 26  # id -> risk and rank of a list (narrow): two entity types, two years of months
 
 
 class ScoreStore:
@@ -165,7 +166,7 @@ class ScoreStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._cache: dict[Path, tuple[float, pd.DataFrame]] = {}
+        self._cache: dict[tuple[str, Path], tuple[int, object]] = {}
         self._lock = threading.Lock()
 
     def periods(self) -> list[str]:
@@ -181,19 +182,37 @@ class ScoreStore:
     def table(self, period: str, entity: str) -> pd.DataFrame:
         """The full ranked list of one entity type (as written; cached until the file changes, or
         the month's link names another version)."""
+        return self._cached(period, entity, "table", CACHED_TABLES, self._read_table)
+
+    def _cached(self, period: str, entity: str, kind: str, keep: int, read):
+        """`read(file)` of one month's list, kept in memory (up to `keep` of this kind, oldest
+        dropped first) until the file changes or the month's link names another version."""
         file = (self.root / period / FILES[entity]).resolve()
         stamp = file.stat().st_mtime_ns
+        key = (kind, file)
         with self._lock:
-            hit = self._cache.get(file)
+            hit = self._cache.get(key)
             if hit and hit[0] == stamp:
                 return hit[1]
+        value = read(file)
+        with self._lock:
+            self._cache[key] = (stamp, value)
+            mine = [k for k in self._cache if k[0] == kind]
+            for old in mine[: max(0, len(mine) - keep)]:  # oldest first: a long history does not pile up
+                self._cache.pop(old)
+        return value
+
+    @staticmethod
+    def _read_table(file: Path) -> pd.DataFrame:
         table = pd.read_parquet(file)
         table["entity_id"] = table["entity_id"].astype("str")
-        with self._lock:
-            self._cache[file] = (stamp, table)
-            while len(self._cache) > CACHED_TABLES:  # oldest first: a long history does not pile up
-                self._cache.pop(next(iter(self._cache)))
         return table
+
+    @staticmethod
+    def _read_ranks(file: Path) -> pd.DataFrame:
+        """Risk score and rank by entity id: the narrow slice of a list a case's timeline needs."""
+        ranks = pd.read_parquet(file, columns=["entity_id", "risk_score", "rank"])
+        return ranks.set_index(ranks["entity_id"].astype("str"))[["risk_score", "rank"]]
 
     def count(self, period: str, entity: str) -> int:
         """Rows of a list, from the Parquet footer (the list itself is not read)."""
@@ -212,9 +231,12 @@ class ScoreStore:
         return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
 
     def row(self, period: str, entity: str, entity_id: str) -> dict | None:
+        """One entity's row of the list (found through a cached index: a city's person list is
+        ~130k rows, too many to scan on every case page)."""
         table = self.table(period, entity)
-        hit = table[table["entity_id"] == entity_id]
-        return None if hit.empty else hit.iloc[0].to_dict()
+        where = self._cached(period, entity, "index", CACHED_TABLES, lambda _: pd.Index(table["entity_id"]))
+        at = _position(where, entity_id)
+        return None if at < 0 else table.iloc[at].to_dict()
 
     def risk_history(self, entity: str, entity_id: str, period: str) -> pd.DataFrame:
         """The entity's risk score and rank in the scored periods its case timeline covers (the
@@ -222,14 +244,24 @@ class ScoreStore:
         lookback = int(self.manifest(period).get("lookback_months", DEFAULT_LOOKBACK))
         first = shift(period, -lookback)
         rows = []
-        for period in [p for p in sorted(self.periods()) if first <= p <= period]:
-            hit = pd.read_parquet(
-                self.root / period / FILES[entity],
-                columns=["entity_id", "risk_score", "rank"],
-                filters=[("entity_id", "==", entity_id)],
-            )
-            if len(hit):
+        for month in [p for p in sorted(self.periods()) if first <= p <= period]:
+            ranks = self._cached(month, entity, "ranks", CACHED_RANKS, self._read_ranks)
+            at = _position(ranks.index, entity_id)
+            if at >= 0:
                 rows.append(
-                    {"period": period, "risk_score": float(hit["risk_score"].iloc[0]), "rank": int(hit["rank"].iloc[0])}
+                    {
+                        "period": month,
+                        "risk_score": float(ranks["risk_score"].iloc[at]),
+                        "rank": int(ranks["rank"].iloc[at]),
+                    }
                 )
         return pd.DataFrame(rows, columns=["period", "risk_score", "rank"])
+
+
+def _position(index: pd.Index, key: str) -> int:
+    """Where `key` first is in `index` (-1: not there); hashed when the ids are unique, as they are
+    in a list `write_period` wrote."""
+    if index.is_unique:
+        return int(index.get_indexer([key])[0])
+    hits = (index == key).nonzero()[0]
+    return int(hits[0]) if len(hits) else -1
