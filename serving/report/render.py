@@ -102,7 +102,7 @@ def fmt(value, kind: str = "text") -> str:
     """One table cell as text: scores to 3 decimals, counts with separators, money to 2 decimals."""
     if isinstance(value, (list, tuple, np.ndarray)):
         return "; ".join(fmt(v) for v in value)
-    if value is None or (np.isscalar(value) and pd.isna(value)):
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):  # None, NaN, pd.NA, NaT
         return "—"
     if kind == "score":
         return f"{float(value):.3f}"

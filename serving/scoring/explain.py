@@ -77,9 +77,16 @@ def _medians(entity: str, X: pd.DataFrame, model: RiskModel, columns: list[str],
     return out
 
 
+WINDOW_SUFFIXES = ("_3m", "_12m")
+
+
 def family(column: str) -> str:
-    """What a column is about: its measure, and one family per audit rule (count and rate alike)."""
+    """What a column is about: its measure (over the month or a look-back window, its value, peer
+    ratio and percentile alike), and one family per audit rule (count and rate alike)."""
     base = base_name(column)
+    for suffix in WINDOW_SUFFIXES:
+        if base.endswith(suffix):
+            base = base[: -len(suffix)]
     if base in ("rule_hits_total", "rule_hit_rate"):
         return "rule_hits"
     for suffix in ("_claims", "_rate"):

@@ -191,3 +191,7 @@ def test_chart_labels_fall_back_to_column_names_without_a_chinese_font(monkeypat
     assert drawable("fund paid ≥ 3× the peer median…") and not drawable("违反规则的结算笔数")
     monkeypatch.setattr(report, "cjk_font", lambda: "Noto Sans CJK SC")
     assert drawable("违反规则的结算笔数")
+
+
+def test_a_missing_value_never_reads_as_na():
+    assert fmt(pd.NA) == fmt(None) == fmt(float("nan")) == "—"  # a pharmacy's level is empty, not <NA>
