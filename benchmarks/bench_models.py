@@ -27,10 +27,19 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 PYTHON = sys.executable
 TABLES = ("providers", "insured", "catalog", "claims", "claim_items")
-OURS = {"demo": "standard", "volume_fraud": "volume_fraud",
-        "provider_labels_one_line": "provider_labels_only,one_line_per_claim", "span_labels": "span_labels"}
-STANDINS = {"us_inpatient_1": ("us_inpatient.py", 1), "us_inpatient_2": ("us_inpatient.py", 2),
-            "region_1": ("regions.py", 1), "region_2": ("regions.py", 2), "region_3": ("regions.py", 3)}
+OURS = {
+    "demo": "standard",
+    "volume_fraud": "volume_fraud",
+    "provider_labels_one_line": "provider_labels_only,one_line_per_claim",
+    "span_labels": "span_labels",
+}
+STANDINS = {
+    "us_inpatient_1": ("us_inpatient.py", 1),
+    "us_inpatient_2": ("us_inpatient.py", 2),
+    "region_1": ("regions.py", 1),
+    "region_2": ("regions.py", 2),
+    "region_3": ("regions.py", 3),
+}
 
 
 def _run(argv: list[str]) -> None:
@@ -54,15 +63,24 @@ def _ours(name: str, profile: str, root: Path, scale: str) -> Path:
                     target.symlink_to(path.resolve())
         truth = pd.read_csv(raw / "truth.csv", dtype={"period": str, "entity_id": str})
         last = json.loads((raw / "manifest.json").read_text())["periods"][-1]
-        providers = pd.read_parquet(raw / "providers.parquet", columns=["provider_id"]) \
-            if (raw / "providers.parquet").is_file() else pd.read_csv(raw / "providers.csv", dtype=str)
+        providers = (
+            pd.read_parquet(raw / "providers.parquet", columns=["provider_id"])
+            if (raw / "providers.parquet").is_file()
+            else pd.read_csv(raw / "providers.csv", dtype=str)
+        )
         planted = truth[(truth["entity_type"] == "provider") & (truth["period"] == last)]
         pattern = planted.groupby("entity_id")["pattern"].first()
         never = json.loads((raw / "manifest.json").read_text()).get("never_labelled_pattern")
         ids = providers["provider_id"].astype(str)
-        pd.DataFrame({"entity_type": "provider", "entity_id": ids, "fraud": ids.isin(pattern.index).astype(int),
-                      "pattern": ids.map(pattern).fillna(""),
-                      "hidden": ids.map(pattern).eq(never).astype(int)}).to_csv(contest / "truth.csv", index=False)
+        pd.DataFrame(
+            {
+                "entity_type": "provider",
+                "entity_id": ids,
+                "fraud": ids.isin(pattern.index).astype(int),
+                "pattern": ids.map(pattern).fillna(""),
+                "hidden": ids.map(pattern).eq(never).astype(int),
+            }
+        ).to_csv(contest / "truth.csv", index=False)
     return contest
 
 
@@ -79,8 +97,12 @@ def _contest(dataset: Path, root: Path) -> dict:
     return json.loads(figures.read_text())
 
 
-BASELINES = ("biggest spenders (12-month fund)", "most rule hits (fundguard rule_hits)",
-             "plain LightGBM (14 aggregates)", "LightGBM + isolation forest (rank avg)")
+BASELINES = (
+    "biggest spenders (12-month fund)",
+    "most rule hits (fundguard rule_hits)",
+    "plain LightGBM (14 aggregates)",
+    "LightGBM + isolation forest (rank avg)",
+)
 
 
 def _line(name: str, result: dict) -> str:
@@ -92,8 +114,11 @@ def _line(name: str, result: dict) -> str:
     names = [k for k in ours if not k.startswith("hidden")]
     base = {b: metrics[b] for b in BASELINES if b in metrics}
     best = {m: max(v.get(m, float("nan")) for v in base.values()) for m in names}
-    verdict = "reaches the best baseline" if all(ours[m] >= best[m] - 1e-9 for m in names) else \
-        "a baseline wins on " + ", ".join(m for m in names if ours[m] < best[m] - 1e-9)
+    verdict = (
+        "reaches the best baseline"
+        if all(ours[m] >= best[m] - 1e-9 for m in names)
+        else "a baseline wins on " + ", ".join(m for m in names if ours[m] < best[m] - 1e-9)
+    )
     shown = "  ".join(f"{m} {ours[m]:.3f} (best baseline {best[m]:.3f})" for m in names)
     hidden = ours.get("hidden scheme in top 10%")
     extra = f"  never-labelled scheme in top 10%: {hidden:.2f}" if hidden == hidden and hidden is not None else ""
