@@ -69,9 +69,11 @@ def log_and_register(
     metrics: dict,
     artifacts: dict[str, pd.DataFrame | dict | list],
     tags: dict,
+    promote: bool = True,
 ) -> Registered:
     """One run: params, metrics, artifacts and the model with its signature; register it and
-    move `champion` only if it beats the current champion on the validation metric."""
+    move `champion` only if it beats the current champion on the validation metric. With
+    `promote=False` the version is registered without an alias (see `promote_all`)."""
     mlflow = _mlflow()
     from mlflow.models import infer_signature
 
@@ -93,7 +95,15 @@ def log_and_register(
                 registered_model_name=model_name(entity),
             )
     version = str(info.registered_model_version)
+    if not promote:
+        return Registered(entity, version, run.info.run_id, "", f"{model_name(entity)} v{version} registered")
     return _promote(entity, version, run.info.run_id, metrics)
+
+
+def promote_all(pending: dict[str, Registered], metrics: dict[str, dict]) -> dict[str, Registered]:
+    """Set the aliases of versions registered together, once all of them are: a run killed while
+    registering leaves versions without an alias and every champion as it was (all or nothing)."""
+    return {entity: _promote(entity, r.version, r.run_id, metrics[entity]) for entity, r in pending.items()}
 
 
 @contextlib.contextmanager

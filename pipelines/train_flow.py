@@ -41,8 +41,20 @@ def fit_models(feature_sets, labels, until: str, configs: dict[str, TrainConfig]
 @task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
 def register(trained: TrainedEntity, sample: pd.DataFrame, params: dict, tags: dict) -> tracking.Registered:
     return tracking.log_and_register(
-        trained.entity, trained.result.model, sample, params, trained.metrics, run_artifacts(trained), tags
+        trained.entity,
+        trained.result.model,
+        sample,
+        params,
+        trained.metrics,
+        run_artifacts(trained),
+        tags,
+        promote=False,
     )
+
+
+@task(retries=2, retry_delay_seconds=5, cache_policy=NO_CACHE, persist_result=False)
+def promote(pending: dict, metrics: dict) -> dict:
+    return tracking.promote_all(pending, metrics)
 
 
 @flow(name="fundguard-train", persist_result=False, log_prints=True)
@@ -77,5 +89,7 @@ def train_flow(data: Path, labels: Path | None, settings: Settings, until: str |
         }
         sample = signature_sample(result, feature_sets[until].table(entity))
         registered[entity] = register(result, sample, params, tags)
+    registered = promote(registered, {e: t.metrics for e, t in trained.items()})
+    for entity in registered:
         log.info(registered[entity].message)
     return TrainSummary(until, trained, registered, uri, label_table, recorded)

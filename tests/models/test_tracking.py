@@ -60,11 +60,36 @@ def test_no_champion_is_a_clear_error(store):
 
 
 def test_promotion_needs_the_baselines_beaten_but_a_first_version_always_serves():
-    first, why = tracking.promotion({tracking.PRIMARY: 0.1, "beats_baselines": 0.0}, None)
+    first, why = tracking.promotion({tracking.PRIMARY: 0.1, "beats_baselines": 0.0, "val_folds": 3.0}, None)
     assert first and "WARNING" in why and "baselines" in why
-    unsupervised, _ = tracking.promotion({"beats_baselines": 0.0}, None)
-    assert unsupervised  # no validation figures at all: still the first champion
+    unsupervised, why = tracking.promotion({"beats_baselines": 0.0}, None)
+    assert unsupervised and "unsupervised" in why  # no validation figures at all: still the first champion
     old = {tracking.PRIMARY: 0.5, tracking.SECONDARY: 0.5}
     assert tracking.promotion({tracking.PRIMARY: 0.6, tracking.SECONDARY: 0.5, "beats_baselines": 1.0}, old)[0]
     assert not tracking.promotion({tracking.PRIMARY: 0.6, tracking.SECONDARY: 0.5, "beats_baselines": 0.0}, old)[0]
     assert not tracking.promotion({tracking.PRIMARY: 0.5, tracking.SECONDARY: 0.4, "beats_baselines": 1.0}, old)[0]
+
+
+def test_registration_sets_aliases_only_once_every_entity_is_registered(tmp_path, trained_tiny):
+    tracking.configure(f"sqlite:///{tmp_path / 'mlflow.db'}", tmp_path)
+    until = trained_tiny["periods"][-2]
+    pending, metrics = {}, {}
+    for entity, outcome in trained_tiny["outcomes"].items():
+        rows = trained_tiny["feature_sets"][until].table(entity)
+        metrics[entity] = {**outcome.metrics, "beats_baselines": 1.0}
+        pending[entity] = tracking.log_and_register(
+            entity,
+            outcome.result.model,
+            rows[outcome.result.features].head(5),
+            {},
+            metrics[entity],
+            run_artifacts(outcome),
+            {"until": until},
+            promote=False,
+        )
+        with pytest.raises(LookupError):  # registered, but not champion until all are
+            tracking.load_champion(entity)
+    done = tracking.promote_all(pending, metrics)
+    assert {r.alias for r in done.values()} == {"champion"}
+    for entity in done:
+        assert tracking.load_champion(entity)[1] == done[entity].version
