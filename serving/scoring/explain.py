@@ -221,19 +221,14 @@ def reasons(
 ) -> pd.DataFrame:
     """Per row of `shap_df` (rows of `X`): the `top` reasons pushing the risk up, in words.
 
-    Model-driven rows name the measures with the largest SHAP credit (a measure's value, ratio and
-    percentile counted once, whole) above `min_shap`. Anomaly-driven rows (see `drivers`) first name
-    the measures standing furthest above the typical value (`model.excess`), prefixed 'unusual: ' /
-    '异常: '; rule-driven rows first name the rules with the most severity-weighted evidence. Every
-    reason shows a real departure (never a value equal to the peer median; a single rule event only
-    for a severity-3 rule), and a row with a severity-3 rule hit names it first: the evidence a
-    reviewer checks first. `severities`: rule family ('rule_<ID>') -> severity 1..3; `unusual`: rows
-    (True) listed as anomaly picks, explained by what makes them unusual.
-    `peer_medians`: FeatureSet.peer_medians (indexed by entity id) or one value per measure;
-    `peer_groups`: group keys aligned with X (default: X's `peer_group` column).
-
-    Columns: reasons (sentences joined by '; '), reason_1..reason_<top>, driver ('model', 'anomaly'
-    or 'rules'), top_features (list of dicts: feature, value, peer_median, shap, sentence, kind).
+    Model-driven rows name the measures with the most SHAP credit (a measure's columns summed) above
+    `min_shap`; anomaly-driven rows first what stands furthest above the typical value ('unusual: ');
+    rule-driven rows first the rules with the most severity-weighted evidence. Every reason is a real
+    departure (at least 20% beyond the peer median; a single rule event only at severity 3), and a
+    severity-3 hit comes first. `severities`: 'rule_<ID>' -> 1..3; `unusual`: anomaly picks (True);
+    `peer_medians`: FeatureSet.peer_medians or one value per measure; `peer_groups`: keys aligned
+    with X. Columns: reasons, reason_1..reason_<top>, driver, top_features (feature, value,
+    peer_median, shap, sentence, kind).
     """
     X = X if X.index.equals(shap_df.index) else X.loc[shap_df.index]
     columns = ["reasons", *(f"reason_{k + 1}" for k in range(top)), "driver", "top_features"]
@@ -265,7 +260,7 @@ def reasons(
             items[i] = _merge(rule_items[i], items[i], top)
         elif severe[i] and rule_items[i]:
             items[i] = _merge(rule_items[i][:1], items[i], top)
-    return _reason_frame(X.index, items, driver, top)
+    return _reason_frame(X.index, items, driver, top, lang)
 
 
 def _row_drivers(X, shap_df, model, scores, unusual) -> np.ndarray:
@@ -319,8 +314,12 @@ def _unusual_items(entity, sub, model, sub_shap, medians, rows, common) -> list[
     )
 
 
-def _reason_frame(index: pd.Index, items: list[list[dict]], driver: np.ndarray, top: int) -> pd.DataFrame:
-    sentences = [[d["sentence"] for d in row] for row in items]
+NOTHING_STANDS_OUT = {"en": "nothing stands out from its peers", "zh": "与同类相比无明显异常"}
+
+
+def _reason_frame(index: pd.Index, items: list[list[dict]], driver: np.ndarray, top: int, lang: str) -> pd.DataFrame:
+    """The reasons columns; a row where nothing departs from its peers says so rather than nothing."""
+    sentences = [[d["sentence"] for d in row] or [NOTHING_STANDS_OUT[lang]] for row in items]
     out = pd.DataFrame({"reasons": ["; ".join(s) for s in sentences]}, index=index)
     for k in range(top):
         out[f"reason_{k + 1}"] = [s[k] if len(s) > k else "" for s in sentences]
