@@ -57,6 +57,7 @@ def test_planted_provider_stands_out_from_its_peers(feature_sets, tiny, pattern)
     rows = t[(t["entity_type"] == "provider") & (t["pattern"] == pattern)]
     period = rows["period"].max()  # the latest month the scheme ran
     planted = rows.loc[rows["period"] == period, "entity_id"]
+    assert len(planted) > 0, f"nothing planted for {pattern} in {period}: the test would pass vacuously"
     table = feature_sets(period).provider.set_index("entity_id")
     feature = PROVIDER_SIGNAL[pattern]
     for pid in planted:

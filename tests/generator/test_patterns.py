@@ -12,8 +12,11 @@ REQUIRED = {2, 4, 5, 7, 8, 13, 14, 16, 20}
 
 
 def planted(tiny, pattern: str, entity_type="provider") -> set[str]:
+    """The entities the seed planted `pattern` at; never empty (a test looping over none proves nothing)."""
     t = tiny["truth"]
-    return set(t.loc[(t["pattern"] == pattern) & (t["entity_type"] == entity_type), "entity_id"])
+    found = set(t.loc[(t["pattern"] == pattern) & (t["entity_type"] == entity_type), "entity_id"])
+    assert found, f"the tiny seed plants no {pattern} at any {entity_type}: the test would pass vacuously"
+    return found
 
 
 def per_provider(tiny, values: pd.Series, pattern: str, kinds: list[str] | None = None) -> tuple[float, float]:
