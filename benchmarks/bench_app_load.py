@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import socket
 import subprocess
@@ -143,19 +144,20 @@ async def sign_in(client, name: str, token: str, tally: Tally) -> None:
 async def one_request(client, role: str, session: bool, plan: dict, rng: random.Random, tally: Tally) -> None:
     """One step of a user: a list page, a case page, or their role's action."""
     period, entity = rng.choice(plan["periods"]), rng.choice(("provider", "person"))
+    listed = plan[(period, entity)]
     roll = rng.random()
     if roll < 0.45:
         query = {"page": rng.randint(1, 3)} | ({"sort": "amount_at_risk"} if rng.random() < 0.3 else {})
         await tally.call("list page", client.get(f"/periods/{period}/{entity}", params=query), (200,))
     elif roll < 0.85:
-        await tally.call("case page", client.get(f"/periods/{period}/{entity}/{rng.choice(plan[entity])}"), (200,))
+        await tally.call("case page", client.get(f"/periods/{period}/{entity}/{rng.choice(listed)}"), (200,))
     elif role == "supervisor":
         fmt = rng.choice(("csv", "xlsx"))
         await tally.call(
             f"export {fmt}", client.get(f"/api/periods/{period}/{entity}/export", params={"format": fmt}), (200,)
         )
     else:
-        await dispose(client, session, period, entity, rng.choice(plan[entity]), rng, tally)
+        await dispose(client, session, period, entity, rng.choice(listed), rng, tally)
 
 
 async def dispose(client, session: bool, period: str, entity: str, entity_id: str, rng, tally: Tally) -> None:
@@ -202,14 +204,21 @@ async def run_load(base: str, tokens: dict, plan: dict, args) -> tuple[Tally, fl
     return tally, time.monotonic() - start
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def plan_of(scores: Path) -> dict:
     """The months to ask for and the entities whose cases to open (the top of each list, where
     the case files are, and a few further down)."""
     periods = sorted(p.name for p in scores.iterdir() if not p.name.startswith("."))[-2:]
     plan: dict = {"periods": periods}
-    for entity in ("provider", "person"):
-        ids = pd.read_parquet(scores / periods[-1] / f"{entity}s.parquet")["entity_id"].astype(str).tolist()
-        plan[entity] = ids[:30] + ids[len(ids) // 2 : len(ids) // 2 + 10]
+    for period in periods:
+        for entity in ("provider", "person"):
+            ids = pd.read_parquet(scores / period / f"{entity}s.parquet")["entity_id"].astype(str).tolist()
+            plan[(period, entity)] = ids[:30] + ids[len(ids) // 2 : len(ids) // 2 + 10]
     return plan
 
 
@@ -233,10 +242,15 @@ def p(values: list[float], q: float) -> float:
     return float(np.percentile(values, q)) if values else float("nan")
 
 
-def report(tally: Tally, seconds: float, stored: dict, args) -> bool:
+def report(tally: Tally, seconds: float, stored: dict, args, busy: dict) -> bool:
     total = sum(len(v) for v in tally.ms.values())
     print(
         f"\n{args.clients} users for {seconds:.0f} s (think {args.think:g} s): {total} requests, {total / seconds:.1f}/s"
+    )
+    print(
+        f"server process CPU {busy['server cpu']:.1f} s ({busy['server cpu'] / seconds:.0%} of a core, "
+        f"{busy['server cpu'] / max(total, 1) * 1000:.1f} ms a request, the exports' worker process not counted); "
+        f"machine load average {busy['load'][0]:.1f} before, {busy['load'][1]:.1f} after, on {os.cpu_count()} cores"
     )
     print(f"{'kind':<14}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  answers")
     for kind in sorted(tally.ms):
@@ -290,11 +304,13 @@ def main() -> None:
         port = free_port()
         server = start_server(scores, url, port)
         try:
+            load_before, cpu_before = os.getloadavg()[0], cpu_seconds(server.pid)
             tally, seconds = asyncio.run(run_load(f"http://127.0.0.1:{port}", tokens, plan_of(scores), args))
+            busy = {"server cpu": cpu_seconds(server.pid) - cpu_before, "load": (load_before, os.getloadavg()[0])}
         finally:
             server.terminate()
             server.wait(30)
-        ok = report(tally, seconds, check_dispositions(url, tally.accepted), args)
+        ok = report(tally, seconds, check_dispositions(url, tally.accepted), args, busy)
     sys.exit(0 if ok else 1)
 
 

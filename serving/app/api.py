@@ -20,9 +20,8 @@ from serving.app.deps import (
     Viewer,
     refuse,
 )
-from serving.app.service import Disposition, case_view, dispose, entity_row, listing, records
+from serving.app.service import Disposition, case_view, dispose, entity_row, export_file, listing, records
 from serving.store.outcomes import User
-from serving.store.workbook import excel_safe, workbook_bytes
 
 EXPORT_ROWS = 100_000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -64,7 +63,7 @@ def api_list(
 ) -> dict:
     table = listing(s, period, entity_type, f)
     s.store.log(user, "view_list", period, entity_type, None, {**f.query(), "page": page})
-    rows = table.iloc[(page - 1) * page_size : page * page_size]
+    rows = table.rows((page - 1) * page_size, page * page_size)
     return {
         "period": period,
         "entity_type": entity_type,
@@ -87,7 +86,7 @@ def api_export(
 ) -> Response:
     full = listing(s, period, entity_type, f)
     record_or_refuse(request, s, user)
-    table = full.head(EXPORT_ROWS)
+    table = full.rows(0, EXPORT_ROWS)
     omitted = len(full) - len(table)
     s.store.log(
         user,
@@ -99,17 +98,10 @@ def api_export(
     )
     name = f"fundguard_{period}_{entity_type}s"
     extra = {"X-Rows-Omitted": str(omitted)}  # beyond EXPORT_ROWS; the full ranking is in the Parquet file
-    if format == "csv":
-        body = excel_safe(table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")  # BOM: Excel reads 中文
-        return Response(
-            body,
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}.csv"', **extra},
-        )
+    body = export_file(table, entity_type, format)
+    media = "text/csv; charset=utf-8" if format == "csv" else XLSX
     return Response(
-        workbook_bytes({entity_type: table}),
-        media_type=XLSX,
-        headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"', **extra},
+        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}.{format}"', **extra}
     )
 
 

@@ -130,7 +130,7 @@ def list_page(
     table = listing(s, period, entity_type, f)
     s.store.log(user, "view_list", period, entity_type, None, {**f.query(), "page": page_no})
     size = s.config.page_size
-    rows = table.iloc[(page_no - 1) * size : page_no * size]
+    rows = table.rows((page_no - 1) * size, page_no * size)
     query = f.query()
     return page(
         s,

@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import json
 import math
+import multiprocessing
 import re
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from serving.app.deps import AppState, Filters
 from serving.store.outcomes import User
+from serving.store.workbook import export_bytes
 
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 AMOUNT = re.compile(r"(?:[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+)(?:\.[0-9]+)?")  # ASCII digits, thousands by 3
@@ -53,6 +60,27 @@ class Disposition(BaseModel):
         return self
 
 
+_EXPORTER: ProcessPoolExecutor | None = None
+_EXPORTER_LOCK = threading.Lock()
+
+
+def export_file(table: pd.DataFrame, entity: str, fmt: str) -> bytes:
+    """The export's bytes, made in a worker process: writing a workbook is seconds of pure-Python
+    work (openpyxl) that would otherwise hold this process's interpreter lock and stall every
+    page being served meanwhile. One worker per server process, started at the first export."""
+    global _EXPORTER
+    with _EXPORTER_LOCK:
+        if _EXPORTER is None:  # spawn, not fork: the server has threads
+            _EXPORTER = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+        pool = _EXPORTER
+    try:
+        return pool.submit(export_bytes, table, entity, fmt).result()
+    except BrokenProcessPool:  # the worker died (killed, out of memory): the next export starts another
+        with _EXPORTER_LOCK:
+            _EXPORTER = None if _EXPORTER is pool else _EXPORTER
+        raise HTTPException(503, "the export worker stopped; try again", headers={"Retry-After": "5"}) from None
+
+
 def need_period(s: AppState, period: str) -> str:
     if not s.scores.has(period):
         raise HTTPException(
@@ -61,34 +89,58 @@ def need_period(s: AppState, period: str) -> str:
     return period
 
 
-def listing(s: AppState, period: str, entity: str, f: Filters) -> pd.DataFrame:
+@dataclass(frozen=True)
+class Listing:
+    """A month's list as a request asks for it: the cached list itself (never copied), the
+    positions of the rows that pass the filters in the order asked for, and each row's status."""
+
+    table: pd.DataFrame
+    order: np.ndarray
+    status: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def rows(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
+        """Rows `start:stop` of the listing, with their status (only these rows are copied)."""
+        at = self.order[start:stop]
+        return self.table.iloc[at].assign(status=self.status[at])
+
+
+def listing(s: AppState, period: str, entity: str, f: Filters) -> Listing:
     """The month's list with each entity's status (its disposition in force), filtered and sorted."""
     table = s.scores.table(need_period(s, period), entity)
     if entity == "person" and (f.provider_type or f.grade):
         raise HTTPException(422, "provider_type and grade filter providers only")
+    status = np.full(len(table), "open", dtype=object)
     recorded = s.store.statuses(period, entity)
-    status = table["entity_id"].map(recorded).fillna("open").replace("withdrawn", "open") if recorded else "open"
-    table = table.assign(status=status)
-    keep = pd.Series(True, index=table.index)
-    for column, wanted in (("region", f.region), ("provider_type", f.provider_type)):
+    if recorded:
+        where = s.scores.index(period, entity).get_indexer(list(recorded))
+        status[where[where >= 0]] = [o for o, at in zip(recorded.values(), where) if at >= 0]
+        status[status == "withdrawn"] = "open"  # a withdrawn record leaves the case open
+    keep = np.ones(len(table), dtype=bool)
+    for column, wanted in (("region", f.region), ("provider_type", f.provider_type), ("credit_grade", f.grade)):
         if wanted:
-            keep &= table[column].astype(str) == wanted
-    if f.grade:
-        keep &= table["credit_grade"] == f.grade
+            keep &= (table[column].astype(str) == wanted).to_numpy(dtype=bool, na_value=False)
     if f.status:
-        keep &= table["status"] == f.status
-    table = table[keep] if not keep.all() else table
+        keep &= status == f.status
+    order = np.flatnonzero(keep)
     ascending = (f.order or ("asc" if f.sort == "rank" else "desc")) == "asc"
-    if f.sort == "rank" and ascending and table["rank"].is_monotonic_increasing:
-        return table  # as written: already in rank order
-    return table.sort_values([f.sort, "rank"], ascending=[ascending, True], kind="stable")
+    if not (f.sort == "rank" and ascending and table["rank"].is_monotonic_increasing):  # else: as written
+        by = [f.sort, "rank"] if f.sort != "rank" else ["rank"]
+        keys = table[by].iloc[order].assign(_at=order)
+        order = keys.sort_values(by, ascending=[ascending, True][: len(by)], kind="stable")["_at"].to_numpy()
+    return Listing(table, order, status)
 
 
 def choices(s: AppState, period: str, entity: str) -> dict[str, list[str]]:
-    """The values a list's filters offer."""
-    table = s.scores.table(period, entity)
+    """The values a list's filters offer (worked out once per list file)."""
+    return s.scores.derived(period, entity, "choices", _choices)
+
+
+def _choices(table: pd.DataFrame) -> dict[str, list[str]]:
     out = {"region": sorted(table["region"].dropna().astype(str).unique().tolist())}
-    if entity == "provider":
+    if "provider_type" in table:
         out["provider_type"] = sorted(table["provider_type"].dropna().astype(str).unique().tolist())
     return out
 
@@ -108,7 +160,7 @@ def case_view(s: AppState, user: User, period: str, entity: str, entity_id: str,
     return {
         "row": jsonable(row),
         "case": s.scores.case(period, entity, entity_id),
-        "dispositions": records(s.store.dispositions(period=period, entity_type=entity, entity_id=entity_id)),
+        "dispositions": s.store.case_dispositions(period, entity, entity_id),
         "risk_history": records(history),
     }
 

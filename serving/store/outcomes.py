@@ -611,6 +611,24 @@ class OutcomeStore:
         with self.engine.connect() as conn:
             return {str(entity_id): outcome for entity_id, outcome in conn.execute(query)}
 
+    def case_dispositions(self, period: str, entity_type: str, entity_id: str) -> list[dict[str, Any]]:
+        """One case's dispositions, oldest first, as JSON-ready dicts (times as ISO text): what a
+        case page shows, without a table in between."""
+        query = (
+            select(*[c for c in dispositions.columns if c.name != "row_hash"])
+            .where(
+                dispositions.c.period == period,
+                dispositions.c.entity_type == entity_type,
+                dispositions.c.entity_id == entity_id,
+            )
+            .order_by(dispositions.c.id)
+        )
+        with self.engine.connect() as conn:
+            found = [dict(row) for row in conn.execute(query).mappings()]
+        for row in found:
+            row["recorded_at"] = row["recorded_at"].isoformat()
+        return found
+
     def audit_log(self, limit: int | None = None) -> pd.DataFrame:
         query = select(audit).order_by(audit.c.id.desc())
         if limit:

@@ -157,6 +157,7 @@ def _running(pid: int) -> bool:
 FILES = {"provider": "providers.parquet", "person": "persons.parquet"}
 DEFAULT_LOOKBACK = 12  # months of risk history for a month scored before manifests recorded their look-back
 CACHED_TABLES = 8  # lists kept in memory (a city's person list is ~130k rows)
+CACHED_CASES = 256  # parsed case files (a few hundred kB each at most)
 CACHED_RANKS = 2 * 26  # id -> risk and rank of a list (narrow): two entity types, two years of months
 
 
@@ -167,6 +168,7 @@ class ScoreStore:
     def __init__(self, root: Path):
         self.root = Path(root)
         self._cache: dict[tuple[str, Path], tuple[int, object]] = {}
+        self._cases: dict[Path, tuple[int, dict]] = {}
         self._lock = threading.Lock()
 
     def periods(self) -> list[str]:
@@ -224,19 +226,39 @@ class ScoreStore:
 
     def case(self, period: str, entity: str, entity_id: str) -> dict | None:
         """The case file, or None when scoring wrote none for this entity (it writes them for the
-        top of each list)."""
+        top of each list); the last few read are kept parsed (callers only read them)."""
         if "/" in entity_id or "\\" in entity_id or entity_id.startswith("."):
             return None
-        file = self.root / period / "cases" / entity / f"{entity_id}.json"
-        return json.loads(file.read_text(encoding="utf-8")) if file.is_file() else None
+        file = (self.root / period / "cases" / entity / f"{entity_id}.json").resolve()
+        try:
+            stamp = file.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        with self._lock:
+            hit = self._cases.get(file)
+            if hit and hit[0] == stamp:
+                return hit[1]
+        case = json.loads(file.read_text(encoding="utf-8"))
+        with self._lock:
+            self._cases[file] = (stamp, case)
+            while len(self._cases) > CACHED_CASES:
+                self._cases.pop(next(iter(self._cases)))
+        return case
+
+    def index(self, period: str, entity: str) -> pd.Index:
+        """The list's entity ids as an index (hashed lookups; worked out once per list file)."""
+        return self.derived(period, entity, "index", lambda table: pd.Index(table["entity_id"]))
+
+    def derived(self, period: str, entity: str, kind: str, make):
+        """`make(list)`, worked out once per list file and kept beside it (an index, the filter
+        choices): a city's person list is ~130k rows, too many to go through on every request."""
+        table = self.table(period, entity)
+        return self._cached(period, entity, kind, CACHED_TABLES, lambda _: make(table))
 
     def row(self, period: str, entity: str, entity_id: str) -> dict | None:
-        """One entity's row of the list (found through a cached index: a city's person list is
-        ~130k rows, too many to scan on every case page)."""
-        table = self.table(period, entity)
-        where = self._cached(period, entity, "index", CACHED_TABLES, lambda _: pd.Index(table["entity_id"]))
-        at = _position(where, entity_id)
-        return None if at < 0 else table.iloc[at].to_dict()
+        """One entity's row of the list."""
+        at = _position(self.index(period, entity), entity_id)
+        return None if at < 0 else self.table(period, entity).iloc[at].to_dict()
 
     def risk_history(self, entity: str, entity_id: str, period: str) -> pd.DataFrame:
         """The entity's risk score and rank in the scored periods its case timeline covers (the

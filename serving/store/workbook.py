@@ -41,6 +41,14 @@ def excel_safe(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def export_bytes(table: pd.DataFrame, entity: str, fmt: str) -> bytes:
+    """A list as the app exports it: CSV (UTF-8 with BOM, so Excel reads 中文) or a workbook,
+    `excel_safe` either way. A plain function of plain arguments, so it can run in another process."""
+    if fmt == "csv":
+        return excel_safe(table).to_csv(index=False, lineterminator="\n").encode("utf-8-sig")
+    return workbook_bytes({entity: table})
+
+
 def workbook_bytes(lists: dict[str, pd.DataFrame]) -> bytes:
     """A formatted workbook, one sheet per entity type: header, filters, frozen panes, widths;
     text cells made `excel_safe` (no cell of it is a formula)."""

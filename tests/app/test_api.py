@@ -69,6 +69,12 @@ def test_filters_and_sort(client, tokens, scores_dir):
     ).json()
     risks = [r["risk_score"] for r in got["rows"]]
     assert risks == sorted(risks)
+    got = client.get(
+        f"/api/periods/{period}/provider",
+        params={"order": "desc", "page_size": 500, "status": "open"},
+        headers=bearer(tokens["supervisor"]),
+    ).json()
+    assert [r["rank"] for r in got["rows"]] == sorted(written["rank"], reverse=True)
 
 
 def test_roles(client, tokens, scores_dir):
