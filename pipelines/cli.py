@@ -457,6 +457,9 @@ def main(argv: list[str] | None = None) -> None:
     import prefect  # noqa: F401  (sets up Prefect's logging, which route_logs then adjusts)
 
     from pipelines.logs import route_logs
+    from pipelines.orphans import tie_prefect_server_to_this_process
+
+    tie_prefect_server_to_this_process()
 
     log = _log_path()
     try:
