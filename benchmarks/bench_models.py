@@ -53,7 +53,18 @@ def _ours(name: str, profile: str, root: Path, scale: str) -> Path:
     per-provider truth for the scored (last) month."""
     raw, contest = root / f"raw_{name}", root / name
     if not (raw / "manifest.json").is_file():
-        _run([PYTHON, "-m", "pipelines.cli", "generate", "--out", str(raw), "--scale", scale, "--profile", profile])
+        _run(
+            [
+                str(Path(PYTHON).with_name("fundguard")),
+                "generate",
+                "--out",
+                str(raw),
+                "--scale",
+                scale,
+                "--profile",
+                profile,
+            ]
+        )
     if not (contest / "truth.csv").is_file():
         contest.mkdir(parents=True, exist_ok=True)
         for path in raw.iterdir():
