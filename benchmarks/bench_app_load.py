@@ -37,12 +37,22 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 TARGET_P95_MS = 100.0
 SERVER = """
-import sys, uvicorn
-from pathlib import Path
-from serving.app import AppConfig, create_app, load_patterns
-app = create_app(AppConfig(scores_dir=Path(sys.argv[1]), outcomes_url=sys.argv[2], patterns=load_patterns()))
-uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[3]), log_level="warning", access_log=False)
+import os, sys, uvicorn
+os.environ["BENCH_SCORES"], os.environ["BENCH_OUTCOMES"] = sys.argv[1], sys.argv[2]
+uvicorn.run("benchmarks.bench_app_load:make_app", factory=True, host="127.0.0.1", port=int(sys.argv[3]),
+            workers=int(sys.argv[4]), log_level="warning", access_log=False)
 """
+
+
+def make_app():
+    """The app `fundguard serve` runs, over the folder and database the benchmark made (uvicorn
+    calls this in each worker process)."""
+    from serving.app import AppConfig, create_app, load_patterns
+
+    config = AppConfig(
+        scores_dir=Path(os.environ["BENCH_SCORES"]), outcomes_url=os.environ["BENCH_OUTCOMES"], patterns=load_patterns()
+    )
+    return create_app(config)
 
 
 def build_scores(work: Path) -> Path:
@@ -98,9 +108,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(scores: Path, url: str, port: int) -> subprocess.Popen:
-    """`fundguard serve`'s app in its own process, as in production (one uvicorn process)."""
-    server = subprocess.Popen([sys.executable, "-c", SERVER, str(scores), url, str(port)], cwd=ROOT)
+def start_server(scores: Path, url: str, port: int, workers: int) -> subprocess.Popen:
+    """The app in its own process, as `fundguard serve` runs it (one uvicorn process; `workers`
+    above 1: uvicorn's worker processes behind one socket)."""
+    server = subprocess.Popen([sys.executable, "-c", SERVER, str(scores), url, str(port), str(workers)], cwd=ROOT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -204,10 +215,26 @@ async def run_load(base: str, tokens: dict, plan: dict, args) -> tuple[Tally, fl
     return tally, time.monotonic() - start
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far (Linux /proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(root: int) -> float:
+    """User + system CPU time so far of process `root` and its live descendants (uvicorn's workers,
+    the exports' worker), from Linux /proc."""
+    parent, used = {}, {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(stat.parent.name)
+        parent[pid], used[pid] = int(fields[1]), (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def under(pid: int) -> bool:
+        while pid > 1:
+            if pid == root:
+                return True
+            pid = parent.get(pid, 0)
+        return False
+
+    return sum(t for pid, t in used.items() if under(pid))
 
 
 def plan_of(scores: Path) -> dict:
@@ -248,8 +275,8 @@ def report(tally: Tally, seconds: float, stored: dict, args, busy: dict) -> bool
         f"\n{args.clients} users for {seconds:.0f} s (think {args.think:g} s): {total} requests, {total / seconds:.1f}/s"
     )
     print(
-        f"server process CPU {busy['server cpu']:.1f} s ({busy['server cpu'] / seconds:.0%} of a core, "
-        f"{busy['server cpu'] / max(total, 1) * 1000:.1f} ms a request, the exports' worker process not counted); "
+        f"server CPU {busy['server cpu']:.1f} s ({busy['server cpu'] / seconds:.0%} of a core, "
+        f"{busy['server cpu'] / max(total, 1) * 1000:.1f} ms a request, its worker processes included); "
         f"machine load average {busy['load'][0]:.1f} before, {busy['load'][1]:.1f} after, on {os.cpu_count()} cores"
     )
     print(f"{'kind':<14}{'n':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}  answers")
@@ -284,6 +311,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=60.0, help="seconds of load (default 60)")
     parser.add_argument("--clients", type=int, default=50, help="simulated users at once (default 50)")
     parser.add_argument("--think", type=float, default=1.0, help="mean seconds between a user's requests (0: none)")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes (fundguard serve: 1)")
     parser.add_argument("--scores", type=Path, help="a scored folder to serve (default: build a tiny one)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="fundguard-load-") as tmp:
@@ -302,7 +330,7 @@ def main() -> None:
         }
         store.dispose()
         port = free_port()
-        server = start_server(scores, url, port)
+        server = start_server(scores, url, port, args.workers)
         try:
             load_before, cpu_before = os.getloadavg()[0], cpu_seconds(server.pid)
             tally, seconds = asyncio.run(run_load(f"http://127.0.0.1:{port}", tokens, plan_of(scores), args))

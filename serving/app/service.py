@@ -3,9 +3,11 @@ case (and log the view), record a checked disposition. Plain functions over the 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import multiprocessing
+import os
 import re
 import threading
 from concurrent.futures import ProcessPoolExecutor
@@ -71,7 +73,9 @@ def export_file(table: pd.DataFrame, entity: str, fmt: str) -> bytes:
     global _EXPORTER
     with _EXPORTER_LOCK:
         if _EXPORTER is None:  # spawn, not fork: the server has threads
-            _EXPORTER = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            _EXPORTER = ProcessPoolExecutor(
+                1, mp_context=multiprocessing.get_context("spawn"), initializer=_lower_priority
+            )
         pool = _EXPORTER
     try:
         return pool.submit(export_bytes, table, entity, fmt).result()
@@ -79,6 +83,12 @@ def export_file(table: pd.DataFrame, entity: str, fmt: str) -> bytes:
         with _EXPORTER_LOCK:
             _EXPORTER = None if _EXPORTER is pool else _EXPORTER
         raise HTTPException(503, "the export worker stopped; try again", headers={"Retry-After": "5"}) from None
+
+
+def _lower_priority() -> None:
+    """The export worker yields the CPU to the pages: an export may take seconds, a page should not."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
 
 
 def need_period(s: AppState, period: str) -> str:
