@@ -41,8 +41,9 @@ def _equal(*parts: str) -> tuple[float, ...]:
 
 
 # Few, sensible candidates: the two classifiers together, alone, and joined by one or two of the
-# unsupervised parts (or spending); plus the unsupervised blend. With a few hundred labels, picking
-# the best of hundreds of weightings follows the noise of the folds, not the data.
+# unsupervised parts; plus the unsupervised blend. With a few hundred labels, picking the best of
+# hundreds of weightings follows the noise of the folds, not the data. Spending is a baseline, not
+# a candidate: inspections favour big billers, so labels reward it for how inspections are chosen.
 _CANDIDATE_PARTS = (
     ("model_score", "core_score"),
     ("model_score",),
@@ -50,7 +51,6 @@ _CANDIDATE_PARTS = (
     ("model_score", "core_score", "outlier_score"),
     ("model_score", "core_score", "rule_score"),
     ("model_score", "core_score", "anomaly_score"),
-    ("model_score", "core_score", "spend_score"),
     ("model_score", "core_score", "outlier_score", "rule_score"),
     ("outlier_score", "rule_score"),
     ("outlier_score",),
