@@ -23,7 +23,7 @@ from data_contracts import derived as d
 from data_contracts import gx_run
 from data_contracts import tables as t
 from data_contracts.errors import ContractViolation, Finding
-from data_contracts.report import report_text
+from data_contracts.report import finding_text, report_text
 
 FrameSource = Callable[[], pd.DataFrame]
 
@@ -42,6 +42,7 @@ class ValidationReport:
     rows: dict[str, int] = field(default_factory=dict)
     checks_run: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[Finding] = field(default_factory=list)  # allowed, but worth a look (not a break)
 
     @property
     def ok(self) -> bool:
@@ -55,6 +56,7 @@ class ValidationReport:
             "rows": dict(self.rows),
             "checks_run": self.checks_run,
             "findings": [f.to_dict() for f in self.findings],
+            "warnings": [f.to_dict() for f in self.warnings],
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
         }
 
@@ -62,7 +64,10 @@ class ValidationReport:
         return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     def to_text(self) -> str:
-        return report_text(self.dataset, self.labels, self.findings, self.rows, self.checks_run)
+        text = report_text(self.dataset, self.labels, self.findings, self.rows, self.checks_run)
+        for warning in self.warnings:
+            text += "\n\nwarning: " + "\n".join(finding_text(warning))
+        return text
 
     def raise_for_violations(self) -> None:
         """Raise ContractViolation carrying the findings, if there are any."""
@@ -120,7 +125,11 @@ def validate_tables(
     all_suites = {**suites.dataset_suites(today), **(suites.labels_suites(with_span) if labels is not None else {})}
     context = gx_run.new_context()
     all_tables = {**tables, t.LABELS: labels} if labels is not None else dict(tables)
-    report = ValidationReport(dataset="(in memory)", rows={name: len(frame) for name, frame in all_tables.items()})
+    report = ValidationReport(
+        dataset="(in memory)",
+        rows={name: len(frame) for name, frame in all_tables.items()},
+        warnings=formula_like(all_tables),
+    )
     report.timings["setup"] = time.perf_counter() - started
     for table, frames in _frames_by_table(tables, labels, today.strftime("%Y-%m")):
         started = time.perf_counter()
@@ -172,3 +181,39 @@ def _frames_by_table(
             t.LABELS,
             [(t.LABELS, lambda: labels), (check(t.LABELS), lambda: d.labels_checks(labels, tables, this_month))],
         )
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+SPREADSHEET_TABLES = (t.PROVIDERS, t.INSURED, t.CATALOG, t.LABELS)  # their text reaches the lists and exports
+
+
+def formula_like(tables: dict[str, pd.DataFrame]) -> list[Finding]:
+    """Text cells a spreadsheet would run as a formula (beginning with = + - @, tab or CR): allowed
+    by the contract, neutralised in every export, and worth a look (a warning, not a finding)."""
+    out = []
+    for name, frame in tables.items():
+        if name not in SPREADSHEET_TABLES:  # claims and lines reach no spreadsheet, only case files
+            continue
+        for column in frame.columns:
+            values = frame[column]
+            if not (pd.api.types.is_string_dtype(values) or values.dtype == object):
+                continue
+            text = values.dropna().astype(str)
+            bad = text[text.str.startswith(FORMULA_START)]
+            if len(bad):
+                key = t.KEYS.get(name, ())
+                examples = [
+                    {**{k: str(frame.loc[i, k]) for k in key if k in frame.columns}, column: str(bad[i])[:80]}
+                    for i in bad.index[:3]
+                ]
+                out.append(
+                    Finding(
+                        name,
+                        column,
+                        "text a spreadsheet would run as a formula (exported as text)",
+                        len(bad),
+                        len(frame),
+                        examples,
+                    )
+                )
+    return out

