@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import codecs
 import datetime
-import shutil
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +31,7 @@ import pandas as pd
 import yaml
 
 from data_contracts import tables as t
+from data_contracts.atomic import written_aside
 from data_contracts.coerce import BOOL, DATE, INT, NULLABLE_INT, NUMBER, STRING, TIMESTAMP, TYPE_RULES, coerce
 from data_contracts.errors import MAX_EXAMPLES, ContractViolation, Finding, json_value
 
@@ -583,19 +582,9 @@ def _finished(values: pd.Series, kind: str) -> pd.Series:
 
 def _write_dataset(frames: dict[str, pd.DataFrame], out: Path) -> None:
     """Write every table into a hidden sibling of `out`, then swap it in whole."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.importing-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir()
-    try:
+    with written_aside(out) as tmp:
         for name, frame in frames.items():
             if name == t.LABELS:
                 frame.to_csv(tmp / "labels.csv", index=False, lineterminator="\n")
             else:
                 frame.to_parquet(tmp / f"{name}.parquet", index=False)
-        old = out.parent / f".{out.name}.replaced-{uuid.uuid4().hex[:8]}"
-        if out.exists():
-            out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
