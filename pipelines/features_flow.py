@@ -65,15 +65,29 @@ def task_runner(n_shards: int = 1, dask_address: str | None = None) -> TaskRunne
 
 
 @flow(name="build-features", persist_result=False)
-def build_features_flow(data: Path, period: str, n_shards: int = 1, lookback_months: int = 12) -> FeatureSet:
+def build_features_flow(
+    data: Path, period: str, n_shards: int = 1, lookback_months: int = 12, min_peer_group: int = 5
+) -> FeatureSet:
     """Load the dataset, then build the period's features with the shards mapped over tasks."""
     tables = load_tables(data)
-    return build_feature_set(tables, period, lookback_months=lookback_months, n_shards=n_shards, map_fn=submit_map)
+    return build_feature_set(
+        tables,
+        period,
+        lookback_months=lookback_months,
+        min_peer_group=min_peer_group,
+        n_shards=n_shards,
+        map_fn=submit_map,
+    )
 
 
 @flow(name="features", persist_result=False)
 def feature_flow(
-    data: Path, period: str, n_shards: int = 1, dask_address: str | None = None, lookback_months: int = 12
+    data: Path,
+    period: str,
+    n_shards: int = 1,
+    dask_address: str | None = None,
+    lookback_months: int = 12,
+    min_peer_group: int = 5,
 ) -> FeatureSet:
     """Provider and person features of `period` from the dataset folder `data`.
 
@@ -82,7 +96,9 @@ def feature_flow(
     """
     runner = task_runner(n_shards, dask_address)
     with temporary_settings(updates=_api_for_workers(runner, dask_address)):
-        return build_features_flow.with_options(task_runner=runner)(data, period, n_shards, lookback_months)
+        return build_features_flow.with_options(task_runner=runner)(
+            data, period, n_shards, lookback_months, min_peer_group
+        )
 
 
 def _api_for_workers(runner: TaskRunner, dask_address: str | None) -> dict:
@@ -108,7 +124,17 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--dask-address", default=os.environ.get("FUNDGUARD_DASK_ADDRESS") or None)
     ap.add_argument("--out", type=Path, help="write provider/person/hits Parquet files here")
     args = ap.parse_args(argv)
-    fs = feature_flow(args.data, args.period, n_shards=args.shards, dask_address=args.dask_address)
+    from pipelines.settings import load_settings
+
+    model = load_settings().model  # the same look-back and peer groups as training and scoring
+    fs = feature_flow(
+        args.data,
+        args.period,
+        n_shards=args.shards,
+        dask_address=args.dask_address,
+        lookback_months=model.lookback_months,
+        min_peer_group=model.min_peer_group,
+    )
     print(f"{args.period}: {len(fs.provider):,} providers, {len(fs.person):,} persons, {len(fs.hits):,} rule hits")
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
