@@ -41,9 +41,10 @@ def _equal(*parts: str) -> tuple[float, ...]:
 
 
 # Few, sensible candidates: the two classifiers together, alone, and joined by the peer outliers;
-# the unsupervised parts for types without confirmed frauds. Rule evidence and the isolation
-# forest reach the list through the exploration share instead: judged on labels that speak only
-# for what inspectors already look for, they won folds and lost against the planted truth. With a
+# the unsupervised parts for types without confirmed frauds. Rule evidence reaches the ranking as
+# classifier inputs and the isolation forest through the exploration share instead: as blend parts,
+# judged on labels that speak only for what inspectors already look for, they won folds and lost
+# against the planted truth. With a
 # few hundred labels, picking the best of hundreds of weightings follows the noise of the folds, not
 # the data. Spending is a baseline, not a candidate: inspections favour big billers, so labels
 # reward it for how inspections are chosen.
