@@ -27,8 +27,6 @@ from models.outlier import PeerOutlier
 from models.supervised import fit_classifier, is_trained
 
 PARTS = ("model_score", "core_score", "anomaly_score", "outlier_score", "rule_score", "spend_score")
-SUPERVISED = ("model_score", "core_score")
-UNSUPERVISED = ("anomaly_score", "outlier_score", "rule_score")
 RULE_EVIDENCE, RULE_SEVERITY = "rule_evidence", "rule_severity_max"
 SPEND_COLUMNS = ("fund_paid_12m", "fund_paid")
 EVIDENCE_WEIGHT = 0.6  # the unsupervised blend: 0.6 × rule evidence + 0.4 × the more unusual of the two
@@ -155,11 +153,6 @@ class RiskModel(BaseEstimator):
     def excess(self, X: pd.DataFrame) -> np.ndarray:
         """How far each peer-outlier input stands above its typical value (log, floored at 0)."""
         return self.outlier_.excess(X[self.outlier_features])
-
-    def unusualness(self, X: pd.DataFrame) -> pd.Series:
-        """How unusual each row is, whatever labels say: the more unusual of the two parts."""
-        parts = self.parts(X)
-        return parts[["anomaly_score", "outlier_score"]].max(axis=1)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         """The blended risk score (0..1, higher = riskier), for MLflow's generic pyfunc interface."""

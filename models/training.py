@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from data_contracts.vocabulary import ENTITY_ID, PEER_PCT, PEER_RATIO, PERIOD, shift
+from data_contracts.vocabulary import ENTITY_ID, PEER_PCT, PEER_RATIO, PERIOD
 from models.blend import FoldScores, baseline_figures, choose_blend, evaluate_blend, verdict
 from models.labelling import attach_labels, inspections, row_weights
 from models.metrics import inspection_capacity
@@ -185,7 +185,3 @@ def _metrics(ours: dict, base: dict, folds: list[FoldScores], beats: bool, mode:
     out["val_random_precision_at_k"] = float(np.mean(prevalence)) if prevalence else math.nan
     out.update(val_folds=float(len(folds)), beats_baselines=float(beats), supervised=float(mode == "supervised"))
     return out
-
-
-def previous_period(period: str) -> str:
-    return shift(period, -1)
